@@ -1,0 +1,37 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { DfsError, errorReason, isDfsError } from './index.js';
+
+describe('DfsError', () => {
+  it('is a ConnectError carrying code, reason and retryability', () => {
+    const err = new DfsError(Code.DataLoss, 'checksum mismatch', { reason: 'CHECKSUM_MISMATCH' });
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(err.code).toBe(Code.DataLoss);
+    expect(err.reason).toBe('CHECKSUM_MISMATCH');
+    expect(err.retryable).toBe(false);
+    expect(err.metadata.get('dfs-reason')).toBe('CHECKSUM_MISMATCH');
+    expect(isDfsError(err)).toBe(true);
+  });
+
+  it('marks transient codes retryable', () => {
+    expect(new DfsError(Code.Unavailable, 'x').retryable).toBe(true);
+    expect(new DfsError(Code.DeadlineExceeded, 'x').retryable).toBe(true);
+    expect(new DfsError(Code.ResourceExhausted, 'x').retryable).toBe(true);
+    expect(new DfsError(Code.InvalidArgument, 'x').retryable).toBe(false);
+    expect(new DfsError(Code.NotFound, 'x').retryable).toBe(false);
+  });
+
+  it('converts wire errors, aborts and node errors', () => {
+    const wire = new ConnectError('gone', Code.NotFound, { 'dfs-reason': 'BAD_CHUNK_ID' });
+    const fromWire = DfsError.from(wire);
+    expect(fromWire.code).toBe(Code.NotFound);
+    expect(fromWire.reason).toBe('BAD_CHUNK_ID');
+    expect(errorReason(wire)).toBe('BAD_CHUNK_ID');
+    const abort = new Error('aborted');
+    abort.name = 'AbortError';
+    expect(DfsError.from(abort).code).toBe(Code.Canceled);
+    const enospc = Object.assign(new Error('no space'), { code: 'ENOSPC' });
+    expect(DfsError.from(enospc).code).toBe(Code.ResourceExhausted);
+    expect(DfsError.from('weird').code).toBe(Code.Unknown);
+    expect(isDfsError(new Error('plain'))).toBe(false);
+  });
+});

@@ -1,0 +1,104 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+
+export { Code };
+
+/**
+ * Why an operation failed, finer than the Connect code. Sent over the wire in
+ * the `dfs-reason` metadata key so both ends agree without parsing messages.
+ */
+export type DfsErrorReason =
+  | 'CHECKSUM_MISMATCH'
+  | 'SIZE_MISMATCH'
+  | 'CHUNK_TOO_LARGE'
+  | 'EMPTY_CHUNK'
+  | 'BAD_CHUNK_ID'
+  | 'BAD_FRAME'
+  | 'BAD_RANGE'
+  | 'CORRUPT_CHUNK'
+  | 'NOT_ENOUGH_REPLICAS'
+  | 'IDLE_TIMEOUT'
+  | 'SHUTTING_DOWN'
+  | 'DISK_FULL'
+  | 'CONFIG';
+
+export const REASON_METADATA_KEY = 'dfs-reason';
+
+/** Codes on which repeating the same call may succeed. */
+const RETRYABLE_CODES: ReadonlySet<Code> = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted]);
+
+export interface DfsErrorOptions {
+  reason?: DfsErrorReason;
+  cause?: unknown;
+  /** Overrides the default, which is derived from the code. */
+  retryable?: boolean;
+}
+
+/**
+ * The one error type of DFS. It is a ConnectError, so a handler can throw it
+ * as is and the code, message and reason reach the caller over Connect or gRPC.
+ * Messages say what went wrong and what to do about it.
+ */
+export class DfsError extends ConnectError {
+  // `name` stays "ConnectError": Connect recognizes its errors by name, and an
+  // error it does not recognize reaches the caller as code Unknown.
+  readonly isDfsError = true;
+  readonly reason: DfsErrorReason | undefined;
+  readonly retryable: boolean;
+
+  constructor(code: Code, message: string, options: DfsErrorOptions = {}) {
+    const metadata = options.reason ? { [REASON_METADATA_KEY]: options.reason } : undefined;
+    super(message, code, metadata, undefined, options.cause);
+    this.reason = options.reason;
+    this.retryable = options.retryable ?? RETRYABLE_CODES.has(code);
+  }
+
+  /**
+   * Any thrown value as a DfsError: a DfsError as is, a ConnectError (also one
+   * parsed off the wire) with its code and reason, an abort as Canceled, a
+   * timeout as DeadlineExceeded, anything else as Unknown.
+   */
+  static override from(value: unknown, fallback: Code = Code.Unknown): DfsError {
+    if (isDfsError(value)) return value;
+    if (value instanceof ConnectError) {
+      const reason = value.metadata.get(REASON_METADATA_KEY) ?? undefined;
+      return new DfsError(value.code, value.rawMessage, { reason: reason as DfsErrorReason | undefined, cause: value });
+    }
+    if (value instanceof Error) {
+      if (value.name === 'AbortError') return new DfsError(Code.Canceled, 'the operation was canceled', { cause: value });
+      if (value.name === 'TimeoutError') return new DfsError(Code.DeadlineExceeded, 'the operation timed out', { cause: value });
+      const code = nodeErrorCode(value) ?? fallback;
+      return new DfsError(code, value.message, { cause: value });
+    }
+    return new DfsError(fallback, String(value), { cause: value });
+  }
+}
+
+/** Duck-typed, so two copies of this package still agree. */
+export function isDfsError(value: unknown): value is DfsError {
+  return value instanceof Error && (value as Partial<DfsError>).isDfsError === true && 'code' in value;
+}
+
+/** The reason of any error that carries one (a DfsError, or a ConnectError off the wire). */
+export function errorReason(value: unknown): DfsErrorReason | undefined {
+  if (isDfsError(value)) return value.reason;
+  if (value instanceof ConnectError) return (value.metadata.get(REASON_METADATA_KEY) ?? undefined) as DfsErrorReason | undefined;
+  return undefined;
+}
+
+function nodeErrorCode(err: Error): Code | undefined {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return Code.NotFound;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return Code.ResourceExhausted;
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return Code.Unavailable;
+    default:
+      return undefined;
+  }
+}
