@@ -1,0 +1,184 @@
+import { open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Code, bytesEqual, chunkSha256, newChunkId } from '@dfs/proto';
+import { chunkFileLength } from './chunk-header.js';
+import type { ChunkInfo, ChunkStore } from './chunk-store.js';
+import { filesUnder, putChunk, random, rejection, useTempDir } from './test/store-fixtures.js';
+
+describe('DiskChunkStore', () => {
+  const tmp = useTempDir();
+  let store: ChunkStore;
+  beforeEach(async () => {
+    store = await tmp.open();
+  });
+
+  describe('rejects bad chunk ids before touching the disk', () => {
+    const valid = newChunkId();
+    const bad = ['../../etc/passwd', valid.toUpperCase(), valid.slice(1), valid + '0', '', `${valid.slice(0, 30)}/x`, 'g'.repeat(32)];
+    const calls: [string, (s: ChunkStore, id: string) => Promise<unknown>][] = [
+      ['createWriter', (s, id) => s.createWriter({ chunkId: id, size: 1 })],
+      ['openReader', (s, id) => s.openReader(id)],
+      ['stat', (s, id) => s.stat(id)],
+      ['has', (s, id) => s.has(id)],
+      ['delete', (s, id) => s.delete(id)],
+      ['quarantine', (s, id) => s.quarantine(id, 'test')],
+    ];
+    it.each(calls)('%s', async (_name, call) => {
+      const before = await readdir(tmp.dir, { recursive: true });
+      for (const id of bad) {
+        const err = await rejection(call(store, id));
+        expect([err.code, err.reason]).toEqual([Code.InvalidArgument, 'BAD_CHUNK_ID']);
+      }
+      expect(await readdir(tmp.dir, { recursive: true })).toEqual(before);
+    });
+  });
+
+  it('stats a chunk and says whether it has one', async () => {
+    const data = random(1234);
+    const info = await putChunk(store, data, { uploadId: 'u-42' });
+    const stat = (await store.stat(info.chunkId))!;
+    expect(stat).toEqual(info);
+    expect(bytesEqual(stat.sha256, chunkSha256(data))).toBe(true);
+    expect(Math.abs(stat.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(await store.has(info.chunkId)).toBe(true);
+    expect(await store.stat(newChunkId())).toBeUndefined();
+    expect(await store.has(newChunkId())).toBe(false);
+  });
+
+  it('stat fails with DataLoss on a damaged header and quarantines the chunk', async () => {
+    const onCorrupt = jest.fn();
+    await store.close();
+    store = await tmp.open({ onCorrupt });
+    const { chunkId } = await putChunk(store, random(100));
+    const fh = await open(join(tmp.dir, 'chunks', chunkId.slice(0, 2), chunkId.slice(2, 4), `${chunkId}.chunk`), 'r+');
+    await fh.write(Buffer.from('X'), 0, 1, 100);
+    await fh.close();
+    const err = await rejection(store.stat(chunkId));
+    expect([err.code, err.reason]).toEqual([Code.DataLoss, 'CORRUPT_CHUNK']);
+    expect(onCorrupt).toHaveBeenCalledWith(chunkId, 'header checksum mismatch');
+    expect(await store.stat(chunkId)).toBeUndefined();
+    expect((await store.usage()).chunkCount).toBe(0);
+  });
+
+  it('deletes durably and says whether the chunk was there', async () => {
+    const a = await putChunk(store, random(500));
+    const b = await putChunk(store, random(600));
+    expect(await store.delete(a.chunkId)).toBe(true);
+    expect(await store.delete(a.chunkId)).toBe(false);
+    expect(await store.has(a.chunkId)).toBe(false);
+    expect(await store.has(b.chunkId)).toBe(true);
+    expect((await store.usage()).chunkCount).toBe(1);
+  });
+
+  it('lists every chunk by walking the disk', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 25; i++) ids.add((await putChunk(store, random(1 + i * 10))).chunkId);
+    const seen: ChunkInfo[] = [];
+    for await (const info of store.list()) seen.push(info);
+    expect(new Set(seen.map((i) => i.chunkId))).toEqual(ids);
+    expect(seen).toHaveLength(25);
+    // A second store over the same directory finds the same chunks (nothing is kept in memory).
+    const other = await tmp.open();
+    let n = 0;
+    for await (const info of other.list()) n += ids.has(info.chunkId) ? 1 : 0;
+    expect(n).toBe(25);
+  });
+
+  it('leaves out (and quarantines) a chunk whose header turns out damaged while listing', async () => {
+    const onCorrupt = jest.fn();
+    await store.close();
+    store = await tmp.open({ onCorrupt });
+    const good = await putChunk(store, random(10));
+    const bad = await putChunk(store, random(10));
+    const fh = await open(join(tmp.dir, 'chunks', bad.chunkId.slice(0, 2), bad.chunkId.slice(2, 4), `${bad.chunkId}.chunk`), 'r+');
+    await fh.write(Buffer.from('?'), 0, 1, 3);
+    await fh.close();
+    const seen: string[] = [];
+    for await (const info of store.list()) seen.push(info.chunkId);
+    expect(seen).toEqual([good.chunkId]);
+    expect(onCorrupt).toHaveBeenCalledWith(bad.chunkId, expect.any(String));
+    expect((await store.usage()).chunkCount).toBe(1);
+  });
+
+  it('stops a listing when the signal aborts, and lists an empty store as nothing', async () => {
+    for await (const _ of store.list()) throw new Error('empty store listed a chunk');
+    for (let i = 0; i < 3; i++) await putChunk(store, random(10));
+    const ac = new AbortController();
+    const err = await rejection(
+      (async () => {
+        for await (const _ of store.list({ signal: ac.signal })) ac.abort();
+      })(),
+    );
+    expect(err.code).toBe(Code.Canceled);
+  });
+
+  it('keeps usage counters up to date on commit, delete and quarantine', async () => {
+    const sizes = [1, 70_000, 300_000];
+    const infos = [];
+    for (const n of sizes) infos.push(await putChunk(store, random(n)));
+    const total = sizes.reduce((s, n) => s + chunkFileLength(n), 0);
+    let u = await store.usage();
+    expect(u).toMatchObject({ usedBytes: total, chunkCount: 3 });
+    expect(u.freeBytes).toBeLessThanOrEqual(u.capacityBytes - u.usedBytes);
+    await store.delete(infos[0].chunkId);
+    await store.quarantine(infos[1].chunkId, 'operator says so');
+    await store.quarantine(infos[1].chunkId, 'again: a no-op');
+    u = await store.usage();
+    expect(u).toMatchObject({ usedBytes: chunkFileLength(300_000), chunkCount: 1 });
+    expect(await readdir(join(tmp.dir, 'quarantine'))).toHaveLength(1);
+  });
+
+  it('reports the configured capacity, free space capped by it', async () => {
+    await store.close();
+    store = await tmp.open({ capacityBytes: 10_000 });
+    await putChunk(store, random(4000));
+    expect(await store.usage()).toEqual({ capacityBytes: 10_000, usedBytes: chunkFileLength(4000), freeBytes: 10_000 - chunkFileLength(4000), chunkCount: 1 });
+  });
+
+  it('close() aborts open writers (temp files removed) and then refuses every call', async () => {
+    const w1 = await store.createWriter({ chunkId: newChunkId() });
+    const w2 = await store.createWriter({ chunkId: newChunkId(), size: 10 });
+    await w1.write(random(100));
+    const kept = await putChunk(store, random(10));
+    expect(await filesUnder(join(tmp.dir, 'tmp'))).toHaveLength(2);
+    await store.close();
+    await store.close();
+    expect(await filesUnder(join(tmp.dir, 'tmp'))).toEqual([]);
+    for (const p of [
+      w1.write(random(1)),
+      w2.commit({ sha256: new Uint8Array(32) }),
+      store.createWriter({ chunkId: newChunkId() }),
+      store.openReader(kept.chunkId),
+      store.stat(kept.chunkId),
+      store.has(kept.chunkId),
+      store.delete(kept.chunkId),
+      store.usage(),
+      store.quarantine(kept.chunkId, 'x'),
+      (async () => {
+        for await (const _ of store.list()) break;
+      })(),
+    ]) {
+      const err = await rejection(p);
+      expect([err.code, err.reason]).toEqual([Code.Unavailable, 'SHUTTING_DOWN']);
+    }
+    // Committed chunks survive the close.
+    const again = await tmp.open();
+    expect(await again.has(kept.chunkId)).toBe(true);
+  });
+
+  it('close() waits for a commit in progress rather than tearing it', async () => {
+    const data = random(200_000);
+    const w = await store.createWriter({ chunkId: newChunkId(), sha256: chunkSha256(data) });
+    await w.write(data);
+    const committing = w.commit();
+    await store.close();
+    const outcome = await committing.then(
+      () => 'committed',
+      (err: { reason?: string }) => err.reason,
+    );
+    const again = await tmp.open();
+    // Either the commit won (chunk durable) or the close did (nothing visible): never half of each.
+    expect(await again.has(w.chunkId)).toBe(outcome === 'committed');
+    expect(await filesUnder(join(tmp.dir, 'tmp'))).toEqual([]);
+  });
+});
