@@ -19,6 +19,7 @@ export type DfsErrorReason =
   | 'IDLE_TIMEOUT'
   | 'SHUTTING_DOWN'
   | 'DISK_FULL'
+  | 'TRUNCATED_STREAM'
   | 'CONFIG';
 
 export const REASON_METADATA_KEY = 'dfs-reason';
@@ -60,6 +61,11 @@ export class DfsError extends ConnectError {
   static override from(value: unknown, fallback: Code = Code.Unknown): DfsError {
     if (isDfsError(value)) return value;
     if (value instanceof ConnectError) {
+      // A refused or reset connection surfaces as Internal/Unknown when the
+      // transport could not classify it; the errno in its cause says Unavailable.
+      if ((value.code === Code.Internal || value.code === Code.Unknown) && nodeErrorCode(value.cause) === Code.Unavailable) {
+        return new DfsError(Code.Unavailable, value.rawMessage, { cause: value });
+      }
       const reason = value.metadata.get(REASON_METADATA_KEY) ?? undefined;
       return new DfsError(value.code, value.rawMessage, { reason: reason as DfsErrorReason | undefined, cause: value });
     }
@@ -85,8 +91,16 @@ export function errorReason(value: unknown): DfsErrorReason | undefined {
   return undefined;
 }
 
-function nodeErrorCode(err: Error): Code | undefined {
-  switch ((err as NodeJS.ErrnoException).code) {
+// Walks the cause chain by shape, not instanceof: errors from another realm
+// (jest's sandbox, a second copy of a package) still carry their errno code.
+function nodeErrorCode(err: unknown, depth = 0): Code | undefined {
+  if (typeof err !== 'object' || err === null || depth > 5) return undefined;
+  const own = errnoCode((err as { code?: unknown }).code);
+  return own ?? nodeErrorCode((err as { cause?: unknown }).cause, depth + 1);
+}
+
+function errnoCode(code: unknown): Code | undefined {
+  switch (code) {
     case 'ENOENT':
       return Code.NotFound;
     case 'ENOSPC':
@@ -97,6 +111,9 @@ function nodeErrorCode(err: Error): Code | undefined {
     case 'EPIPE':
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
       return Code.Unavailable;
     default:
       return undefined;

@@ -1,0 +1,128 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Client } from '@connectrpc/connect';
+import {
+  CHUNK_BLOCK_SIZE,
+  Code,
+  DatanodeService,
+  DfsError,
+  blockCount,
+  bytesEqual,
+  rootOfBlockDigests,
+  type ReadChunkHeader,
+} from '@dfs/proto';
+import { withIdleTimeout } from './with-idle-timeout.js';
+
+export interface ReadChunkStreamOptions {
+  chunkId: string;
+  /** Default 0. */
+  offset?: number;
+  /** Default 0: to the end of the chunk. */
+  length?: number;
+  /** Preferred frame size; default the server's (1 MiB). */
+  frameSize?: number;
+  /** Checksum the chunk must have (from metadata); a node holding another version fails with DataLoss. */
+  expectedSha256?: Uint8Array;
+  /** Longest wait for the next frame, in ms. Default 30 000. */
+  idleTimeoutMs?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads a chunk (or a range) from a datanode and verifies it on this side:
+ * every 64 KiB block wholly inside the range is checked against the block
+ * digests the node sent, and those digests against the chunk checksum, before
+ * any of its bytes are yielded. So a bad replica never hands the caller bad
+ * bytes, even mid-stream. Blocks the range only partly covers are verified by
+ * the node, which reads them whole.
+ */
+export async function* readChunkStream(
+  client: Client<typeof DatanodeService>,
+  options: ReadChunkStreamOptions,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* verifiedRead(client, options);
+  } catch (err) {
+    throw DfsError.from(err);
+  }
+}
+
+async function* verifiedRead(client: Client<typeof DatanodeService>, options: ReadChunkStreamOptions): AsyncGenerator<Uint8Array> {
+  const offset = options.offset ?? 0;
+  const what = `chunk ${options.chunkId}`;
+  const responses = client.readChunk(
+    { chunkId: options.chunkId, offset: BigInt(offset), length: BigInt(options.length ?? 0), frameSize: options.frameSize ?? 0 },
+    { signal: options.signal, timeoutMs: options.timeoutMs },
+  );
+  const it = withIdleTimeout(responses, { idleTimeoutMs: options.idleTimeoutMs ?? 30_000, signal: options.signal, what });
+  const first = await it.next();
+  if (first.done || first.value.message.case !== 'header') {
+    throw new DfsError(Code.DataLoss, `${what}: the datanode did not start with a header; try another replica`, { reason: 'BAD_FRAME' });
+  }
+  const header = first.value.message.value;
+  const chunkSize = Number(header.chunkSize);
+  const end = options.length ? offset + options.length : chunkSize;
+  checkHeader(header, options, offset, end, what);
+
+  let pos = offset;
+  let pending: Uint8Array[] = [];
+  let hash: Hash | undefined;
+  for await (const res of it) {
+    if (res.message.case !== 'frame') throw corrupt(`${what}: unexpected ${res.message.case ?? 'empty'} message after the header`);
+    const { offset: frameOffset, data } = res.message.value;
+    if (Number(frameOffset) !== pos) throw corrupt(`${what}: frame at ${frameOffset}, expected ${pos}`);
+    if (pos + data.length > end) throw corrupt(`${what}: the datanode sent more than the ${end - offset} bytes asked for`);
+    let i = 0;
+    while (i < data.length) {
+      const block = Math.floor(pos / CHUNK_BLOCK_SIZE);
+      const blockStart = block * CHUNK_BLOCK_SIZE;
+      const blockEnd = Math.min(blockStart + CHUNK_BLOCK_SIZE, chunkSize);
+      const piece = data.subarray(i, i + Math.min(blockEnd - pos, data.length - i));
+      i += piece.length;
+      pos += piece.length;
+      if (blockStart < offset || blockEnd > end) {
+        yield piece; // partly covered edge block: verified by the node
+        continue;
+      }
+      hash ??= createHash('sha256');
+      hash.update(piece);
+      pending.push(piece);
+      if (pos === blockEnd) {
+        const want = header.blockSha256[block - header.firstBlock];
+        if (!want || !bytesEqual(new Uint8Array(hash.digest()), want)) {
+          throw corrupt(`${what}: block ${block} does not match its checksum; the replica is corrupt, read another`);
+        }
+        hash = undefined;
+        const ready = pending;
+        pending = [];
+        for (const p of ready) yield p;
+      }
+    }
+  }
+  if (pos !== end) {
+    throw new DfsError(Code.DataLoss, `${what}: the stream ended at byte ${pos} of ${end}; try another replica`, { reason: 'TRUNCATED_STREAM' });
+  }
+}
+
+function checkHeader(header: ReadChunkHeader, options: ReadChunkStreamOptions, offset: number, end: number, what: string): void {
+  const chunkSize = Number(header.chunkSize);
+  if (options.expectedSha256 && !bytesEqual(header.sha256, options.expectedSha256)) {
+    throw new DfsError(Code.DataLoss, `${what}: the datanode holds a different version of this chunk; read another replica`, {
+      reason: 'CHECKSUM_MISMATCH',
+    });
+  }
+  if (end > chunkSize) throw corrupt(`${what}: range ends at ${end} but the chunk holds ${chunkSize} bytes`);
+  const first = Math.floor(offset / CHUNK_BLOCK_SIZE);
+  const count = end > offset ? Math.floor((end - 1) / CHUNK_BLOCK_SIZE) - first + 1 : 0;
+  if (header.blockSize !== CHUNK_BLOCK_SIZE || header.firstBlock !== first || header.blockSha256.length !== count) {
+    throw corrupt(`${what}: the datanode sent block digests for another range`);
+  }
+  // With every digest in hand, tie them to the chunk checksum too.
+  if (first === 0 && count === blockCount(chunkSize) && !bytesEqual(rootOfBlockDigests(header.blockSha256), header.sha256)) {
+    throw corrupt(`${what}: block digests do not match the chunk checksum; the replica is corrupt, read another`);
+  }
+}
+
+function corrupt(message: string): DfsError {
+  return new DfsError(Code.DataLoss, message, { reason: 'CORRUPT_CHUNK' });
+}

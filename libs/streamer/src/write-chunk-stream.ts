@@ -1,0 +1,147 @@
+import { create } from '@bufbuild/protobuf';
+import type { Client } from '@connectrpc/connect';
+import {
+  ChunkHasher,
+  Code,
+  DatanodeService,
+  DfsError,
+  WriteChunkRequestSchema,
+  type ChunkDigest,
+  type Replica,
+  type WriteChunkRequest,
+  type WriteChunkResult,
+} from '@dfs/proto';
+import { AckWindow } from './ack-window.js';
+
+export interface WriteChunkStreamOptions {
+  chunkId: string;
+  /** Declared size; omit when unknown (the trailer carries it). */
+  size?: number;
+  /** Expected checksum; omit to have it computed while sending (sent in the trailer). */
+  sha256?: Uint8Array;
+  /** Replicas the receiving node forwards to. Default none. */
+  pipeline?: Replica[];
+  uploadId?: string;
+  /** Copies that must be durable for success; 0 = the node's default. */
+  minReplicas?: number;
+  /** The chunk's bytes, one frame per item (at most MAX_FRAME_SIZE each; see frameBytes). */
+  frames: AsyncIterable<Uint8Array>;
+  /** Unacknowledged frames allowed in flight. Default 8. */
+  windowFrames?: number;
+  /** Longest wait for an ack while frames or the result are outstanding, in ms. Default 30 000. */
+  idleTimeoutMs?: number;
+  /** Deadline for the whole call, in ms. Default none. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Bytes acknowledged by the node (and its live replicas). */
+  onProgress?: (bytesAcked: number) => void;
+}
+
+export interface WriteChunkStreamResult {
+  result: WriteChunkResult;
+  /** What this side sent, hashed while sending. */
+  digest: ChunkDigest;
+}
+
+/**
+ * Streams one chunk to a datanode's WriteChunk: header, frames under a window
+ * of unacknowledged frames, trailer with the size and checksum computed while
+ * sending; resolves with the node's final result (durable replicas named).
+ * A peer that stops acknowledging for idleTimeoutMs ends the call with
+ * DeadlineExceeded; `signal` ends it with Canceled. Holds at most the frames
+ * of one window.
+ */
+export async function writeChunkStream(
+  client: Client<typeof DatanodeService>,
+  options: WriteChunkStreamOptions,
+): Promise<WriteChunkStreamResult> {
+  const windowFrames = options.windowFrames ?? 8;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const window = new AckWindow(windowFrames);
+  const hasher = new ChunkHasher();
+  let digest: ChunkDigest | undefined;
+  let lastActivity = Date.now();
+  let awaitingResult = false;
+  let idleError: DfsError | undefined;
+
+  async function* requests(): AsyncGenerator<WriteChunkRequest> {
+    yield create(WriteChunkRequestSchema, {
+      message: {
+        case: 'header',
+        value: {
+          chunkId: options.chunkId,
+          size: options.size === undefined ? undefined : BigInt(options.size),
+          sha256: options.sha256 ?? new Uint8Array(0),
+          pipeline: options.pipeline ?? [],
+          uploadId: options.uploadId ?? '',
+          minReplicas: options.minReplicas ?? 0,
+        },
+      },
+    });
+    let offset = 0;
+    for await (const data of options.frames) {
+      await window.acquire(offset + data.length, controller.signal);
+      // The idle clock runs only while the peer owes us something.
+      if (window.inFlight === 1) lastActivity = Date.now();
+      hasher.update(data);
+      yield create(WriteChunkRequestSchema, { message: { case: 'frame', value: { offset: BigInt(offset), data } } });
+      offset += data.length;
+    }
+    digest = hasher.digest();
+    awaitingResult = true;
+    lastActivity = Date.now();
+    yield create(WriteChunkRequestSchema, {
+      message: { case: 'trailer', value: { size: BigInt(digest.size), sha256: digest.sha256 } },
+    });
+  }
+
+  const watchdog =
+    idleTimeoutMs > 0
+      ? setInterval(
+          () => {
+            const waiting = awaitingResult || window.inFlight > 0;
+            if (waiting && Date.now() - lastActivity > idleTimeoutMs) {
+              idleError = new DfsError(
+                Code.DeadlineExceeded,
+                `chunk ${options.chunkId}: no acknowledgement for ${idleTimeoutMs} ms; the datanode is stalled or gone`,
+                { reason: 'IDLE_TIMEOUT' },
+              );
+              controller.abort(idleError);
+            }
+          },
+          Math.max(10, Math.min(1000, idleTimeoutMs / 4)),
+        )
+      : undefined;
+
+  let result: WriteChunkResult | undefined;
+  try {
+    const responses = client.writeChunk(requests(), { signal: controller.signal, timeoutMs: options.timeoutMs });
+    for await (const res of responses) {
+      lastActivity = Date.now();
+      if (res.message.case === 'progress') {
+        const acked = Number(res.message.value.bytesAcked);
+        window.ack(acked);
+        options.onProgress?.(acked);
+      } else if (res.message.case === 'result') {
+        result = res.message.value;
+      }
+    }
+  } catch (err) {
+    window.fail(err);
+    if (idleError) throw idleError;
+    if (options.signal?.aborted) throw new DfsError(Code.Canceled, `chunk ${options.chunkId}: write canceled`, { cause: err });
+    throw DfsError.from(err);
+  } finally {
+    if (watchdog) clearInterval(watchdog);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  if (!result || !digest) {
+    throw new DfsError(Code.Internal, `chunk ${options.chunkId}: the datanode closed the stream without a result; retry the write`);
+  }
+  return { result, digest };
+}
