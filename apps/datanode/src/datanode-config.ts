@@ -1,0 +1,58 @@
+import { loadConfig, zDuration, zPort, zSize } from '@dfs/config';
+import { MAX_FRAME_SIZE } from '@dfs/proto';
+import { z } from 'zod';
+
+/** Everything a datanode can be told; defaults suit a laptop. */
+export const datanodeConfigSchema = z
+  .object({
+    /** Interface to listen on. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Port to listen on; 0 picks a free one (logged at start). */
+    port: zPort.default(9100),
+    /** host:port that peers and clients should use; default host:port as bound. */
+    advertiseAddress: z.string().regex(/^[^\s/]+:\d{1,5}$/, 'expected host:port').optional(),
+    /** Where chunks and the node id live. */
+    dataDir: z.string().min(1).default('.dfs/datanode'),
+    zone: z.string().default(''),
+    /** Capacity to report; default the filesystem's size. */
+    capacity: zSize.optional(),
+    logLevel: z.string().default('info'),
+    write: z
+      .object({
+        maxFrameSize: zSize.pipe(z.number().int().min(16 * 1024).max(MAX_FRAME_SIZE)).default(MAX_FRAME_SIZE),
+        /** A client that sends nothing for this long is cut off. */
+        idleTimeoutMs: zDuration.default(30_000),
+        /** A replica that acknowledges nothing for this long is dropped from the write. */
+        replicaIdleTimeoutMs: zDuration.default(15_000),
+        replicaWindowFrames: z.number().int().min(1).max(64).default(8),
+        /** Durable copies a write needs when the client leaves it to the node. */
+        minReplicas: z.number().int().min(1).max(16).default(2),
+      })
+      .strict()
+      .prefault({}),
+    /** On SIGTERM, how long in-flight writes may take before they are canceled. */
+    shutdownGraceMs: zDuration.default(10_000),
+  })
+  .strict();
+
+export type DatanodeConfig = z.infer<typeof datanodeConfigSchema>;
+
+/** Env variables the datanode reads, and the config key each sets. */
+export const DATANODE_ENV = {
+  DATANODE_HOST: 'host',
+  DATANODE_PORT: 'port',
+  DATANODE_ADVERTISE_ADDRESS: 'advertiseAddress',
+  DATA_DIR: 'dataDir',
+  DATANODE_ZONE: 'zone',
+  DATANODE_CAPACITY: 'capacity',
+  LOG_LEVEL: 'logLevel',
+  DATANODE_MIN_REPLICAS: 'write.minReplicas',
+  DATANODE_IDLE_TIMEOUT: 'write.idleTimeoutMs',
+  DATANODE_REPLICA_IDLE_TIMEOUT: 'write.replicaIdleTimeoutMs',
+  DATANODE_SHUTDOWN_GRACE: 'shutdownGraceMs',
+} as const;
+
+/** Defaults < YAML file (DATANODE_CONFIG or `file`) < environment. Throws ConfigError listing every problem. */
+export function loadDatanodeConfig(env: NodeJS.ProcessEnv = process.env, file?: string): DatanodeConfig {
+  return loadConfig(datanodeConfigSchema, { env, envMap: DATANODE_ENV, file, fileEnvVar: 'DATANODE_CONFIG' });
+}

@@ -1,0 +1,100 @@
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { createChunkStore, type ChunkStore } from '@dfs/chunk-store';
+import { createClientPool, tuneHttp2Server } from '@dfs/client-pool';
+import { MAX_FRAME_SIZE, ReplicaSchema } from '@dfs/proto';
+import { create } from '@bufbuild/protobuf';
+import type { Logger } from 'pino';
+import type { DatanodeConfig } from './datanode-config.js';
+import { registerDatanodeService } from './datanode-service.js';
+import { InFlight } from './in-flight.js';
+import { loadNodeId } from './node-identity.js';
+
+export interface Datanode {
+  readonly nodeId: string;
+  /** host:port peers and clients use. */
+  readonly address: string;
+  readonly port: number;
+  readonly store: ChunkStore;
+  /** Graceful stop: refuse new writes, let running ones finish (up to the grace period), close everything. */
+  close(): Promise<void>;
+}
+
+// Messages carry at most one frame plus a little framing; anything larger is
+// refused by the transport (ResourceExhausted) before it is buffered.
+const MAX_MESSAGE_BYTES = MAX_FRAME_SIZE + 64 * 1024;
+
+/** Opens the chunk store, binds the server and serves DatanodeService until close(). */
+export async function startDatanode(config: DatanodeConfig, logger: Logger, version = '0.1.0'): Promise<Datanode> {
+  const nodeId = await loadNodeId(config.dataDir);
+  const log = logger.child({ nodeId });
+  const store = await createChunkStore(config.dataDir, {
+    capacityBytes: config.capacity,
+    logger: log,
+    onCorrupt: (chunkId, reason) => log.error({ chunkId, reason }, 'corrupt chunk quarantined'),
+  });
+  // Replica streams are bounded by idle timeouts, not by a deadline: a long
+  // chunk on a slow link is fine as long as it keeps moving.
+  const pool = createClientPool({ timeoutMs: 0 });
+  const inFlight = new InFlight();
+  const self = create(ReplicaSchema, { nodeId, address: '' });
+
+  const handler = connectNodeAdapter({
+    routes: (router) =>
+      registerDatanodeService(router, {
+        store,
+        pool,
+        inFlight,
+        self,
+        logger: log,
+        version,
+        startedAt: Date.now(),
+        write: {
+          maxFrameSize: config.write.maxFrameSize,
+          idleTimeoutMs: config.write.idleTimeoutMs,
+          replicaIdleTimeoutMs: config.write.replicaIdleTimeoutMs,
+          replicaWindowFrames: config.write.replicaWindowFrames,
+          defaultMinReplicas: config.write.minReplicas,
+        },
+      }),
+    readMaxBytes: MAX_MESSAGE_BYTES,
+    writeMaxBytes: MAX_MESSAGE_BYTES,
+  });
+  const server = tuneHttp2Server(http2.createServer(handler));
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  self.address = config.advertiseAddress ?? `${config.host}:${port}`;
+  log.info({ address: self.address, port, host: config.host, dataDir: config.dataDir }, 'datanode listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info({ inFlight: inFlight.size }, 'datanode shutting down');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const drained = await inFlight.drain(config.shutdownGraceMs);
+      if (!drained.finished) log.warn({ canceled: drained.canceled }, 'canceled in-flight operations at shutdown');
+      // Idle client sessions would keep server.close() waiting forever.
+      for (const s of sessions) s.close();
+      const forced = setTimeout(() => sessions.forEach((s) => s.destroy()), 2_000);
+      await closed;
+      clearTimeout(forced);
+      await pool.close();
+      await store.close();
+      log.info('datanode stopped');
+    })());
+
+  return { nodeId, address: self.address, port, store, close };
+}

@@ -1,0 +1,82 @@
+// Test helpers: drive datanodes through the real protocol.
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { ClientPool } from '@dfs/client-pool';
+import { DatanodeService, newChunkId, type Replica } from '@dfs/proto';
+import { frameBytes, readChunkStream, writeChunkStream, type WriteChunkStreamOptions } from '@dfs/streamer';
+import type { DatanodeProcess } from '@dfs/test-cluster';
+
+export const MiB = 1024 * 1024;
+
+export function replicaOf(node: DatanodeProcess): Replica {
+  return { nodeId: node.ready!.nodeId, address: node.ready!.address } as Replica;
+}
+
+/** Yields `data` in 1 MiB frames, calling `between(bytesSent)` before each frame after the first. */
+export async function* framesOf(data: Uint8Array, between?: (sent: number) => Promise<void> | void, frameSize = MiB): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  for await (const f of frameBytes(
+    (async function* () {
+      yield data;
+    })(),
+    frameSize,
+  )) {
+    if (sent > 0 && between) await between(sent);
+    yield f;
+    sent += f.length;
+  }
+}
+
+export function writeTo(
+  pool: ClientPool,
+  primary: DatanodeProcess,
+  replicas: DatanodeProcess[],
+  frames: AsyncIterable<Uint8Array>,
+  extra: Partial<WriteChunkStreamOptions> = {},
+) {
+  return writeChunkStream(pool.client(DatanodeService, primary.ready!.address), {
+    chunkId: extra.chunkId ?? newChunkId(),
+    pipeline: replicas.map(replicaOf),
+    frames,
+    idleTimeoutMs: 10_000,
+    ...extra,
+  });
+}
+
+export async function readFrom(pool: ClientPool, node: DatanodeProcess, chunkId: string, range: { offset?: number; length?: number } = {}): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const p of readChunkStream(pool.client(DatanodeService, node.ready!.address), { chunkId, ...range, idleTimeoutMs: 10_000 })) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+/** Every file under dir, relative, sorted. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string): Promise<void> {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(relative(dir, p));
+    }
+  }
+  await walk(dir);
+  return out.sort();
+}
+
+/** Files in the node's data dir that belong to `chunkId`, or are temp files. */
+export async function chunkTraces(node: DatanodeProcess, chunkId?: string): Promise<string[]> {
+  return (await filesUnder(node.dataDir)).filter((f) => f.startsWith('tmp/') || (chunkId !== undefined && f.includes(chunkId)));
+}
+
+/** Polls until check() returns true or the deadline passes; returns the last result. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const random = (n: number) => randomBytes(n);

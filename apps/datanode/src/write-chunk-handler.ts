@@ -1,0 +1,185 @@
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext } from '@connectrpc/connect';
+import type { ChunkStore, ChunkWriter } from '@dfs/chunk-store';
+import type { ClientPool } from '@dfs/client-pool';
+import {
+  Code,
+  DatanodeService,
+  DfsError,
+  ReplicaResultSchema,
+  WriteChunkResponseSchema,
+  type Replica,
+  type ReplicaResult,
+  type WriteChunkRequest,
+  type WriteChunkResponse,
+} from '@dfs/proto';
+import { acceptChunkWrite, type IncomingChunk } from '@dfs/streamer';
+import type { Logger } from 'pino';
+import type { InFlight } from './in-flight.js';
+import { ReplicaForward } from './replica-forward.js';
+
+export interface WriteChunkHandlerDeps {
+  store: ChunkStore;
+  pool: ClientPool;
+  inFlight: InFlight;
+  self: Replica;
+  logger: Logger;
+  write: {
+    maxFrameSize: number;
+    idleTimeoutMs: number;
+    replicaIdleTimeoutMs: number;
+    replicaWindowFrames: number;
+    /** Copies that must be durable when the header leaves it to the node (capped at the pipeline). */
+    defaultMinReplicas: number;
+  };
+}
+
+/**
+ * WriteChunk: stores the chunk locally while forwarding every frame, as it
+ * arrives, to the replicas named in the header (in parallel). Progress acks
+ * report the bytes this node has written AND every live replica has
+ * acknowledged, so the client's window is the slowest copy's. The final
+ * result is sent only once the local copy and every replica that reports
+ * durable are verified and fsynced.
+ */
+export function createWriteChunkHandler(deps: WriteChunkHandlerDeps) {
+  return async function* writeChunk(requests: AsyncIterable<WriteChunkRequest>, ctx: HandlerContext): AsyncGenerator<WriteChunkResponse> {
+    const op = deps.inFlight.begin('write');
+    const signal = AbortSignal.any([ctx.signal, op.signal]);
+    let incoming: IncomingChunk;
+    try {
+      incoming = await acceptChunkWrite(requests, { maxFrameSize: deps.write.maxFrameSize, idleTimeoutMs: deps.write.idleTimeoutMs, signal });
+    } catch (err) {
+      op.end();
+      throw err;
+    }
+    try {
+      yield* new PipelinedWrite(deps, incoming, signal).run();
+    } finally {
+      op.end();
+    }
+  };
+}
+
+class PipelinedWrite {
+  private readonly replicas: ReplicaForward[];
+  private written = 0;
+  private reported = 0;
+  private wake: (() => void) | undefined;
+  private changed = false;
+  private outcome: { result?: WriteChunkResponse; error?: unknown } | undefined;
+  private writer: ChunkWriter | undefined;
+
+  constructor(
+    private readonly deps: WriteChunkHandlerDeps,
+    private readonly incoming: IncomingChunk,
+    private readonly signal: AbortSignal,
+  ) {
+    const h = incoming.header;
+    for (const r of h.pipeline) {
+      if (r.nodeId === deps.self.nodeId || r.address === deps.self.address) {
+        throw new DfsError(Code.InvalidArgument, `the pipeline names this node (${r.address}) as a replica: list only the other nodes`, { reason: 'BAD_FRAME' });
+      }
+    }
+    if (new Set(h.pipeline.map((r) => r.address)).size !== h.pipeline.length) {
+      throw new DfsError(Code.InvalidArgument, 'the pipeline names a node twice: replicas must be distinct nodes', { reason: 'BAD_FRAME' });
+    }
+    this.replicas = h.pipeline.map(
+      (replica) =>
+        new ReplicaForward({
+          client: deps.pool.client(DatanodeService, replica.address),
+          replica,
+          chunkId: h.chunkId,
+          size: h.size,
+          sha256: h.sha256,
+          uploadId: h.uploadId,
+          windowFrames: deps.write.replicaWindowFrames,
+          idleTimeoutMs: deps.write.replicaIdleTimeoutMs,
+          onProgress: () => this.notify(),
+        }),
+    );
+  }
+
+  async *run(): AsyncGenerator<WriteChunkResponse> {
+    const pump = this.pump().then(
+      (result) => (this.outcome = { result }),
+      (error) => (this.outcome = { error }),
+    );
+    pump.finally(() => this.notify());
+    for (;;) {
+      if (!this.changed) await new Promise<void>((resolve) => (this.wake = resolve));
+      this.changed = false;
+      const acked = this.ackedBytes();
+      if (acked > this.reported) {
+        this.reported = acked;
+        yield create(WriteChunkResponseSchema, { message: { case: 'progress', value: { bytesAcked: BigInt(acked) } } });
+      }
+      if (this.outcome) {
+        if (this.outcome.error !== undefined) throw this.outcome.error;
+        yield this.outcome.result!;
+        return;
+      }
+    }
+  }
+
+  private async pump(): Promise<WriteChunkResponse> {
+    const { store, logger } = this.deps;
+    const h = this.incoming.header;
+    try {
+      this.writer = await store.createWriter({ chunkId: h.chunkId, size: h.size, sha256: h.sha256, uploadId: h.uploadId }, { signal: this.signal });
+      for await (const data of this.incoming.frames()) {
+        // Hand the frame to the replicas first so their network and disk work
+        // overlaps ours; each push waits only for room in that replica's queue.
+        await Promise.all(this.replicas.map((r) => r.push(data)));
+        await this.writer.write(data);
+        this.written += data.length;
+        this.notify();
+      }
+      const trailer = this.incoming.trailer!;
+      for (const r of this.replicas) r.finish();
+      const [local, ...remote] = await Promise.allSettled([
+        this.writer.commit({ size: trailer.size, sha256: trailer.sha256 }),
+        ...this.replicas.map((r) => r.done),
+      ]);
+      if (local.status === 'rejected') throw local.reason;
+      const results = [
+        create(ReplicaResultSchema, { replica: this.deps.self, durable: true }),
+        ...remote.map((r) => (r as PromiseFulfilledResult<ReplicaResult>).value),
+      ];
+      const durable = results.filter((r) => r.durable).length;
+      const min = h.minReplicas || Math.min(this.deps.write.defaultMinReplicas, h.pipeline.length + 1);
+      if (durable < min) {
+        // The client will place this chunk again under a new id: drop our copy now.
+        await store.delete(h.chunkId).catch(() => undefined);
+        const failed = results.filter((r) => !r.durable).map((r) => `${r.replica?.address}: ${r.errorMessage}`);
+        throw new DfsError(Code.Unavailable, `chunk ${h.chunkId}: only ${durable} of the required ${min} copies are durable (${failed.join('; ')}); write it again on other nodes`, {
+          reason: 'NOT_ENOUGH_REPLICAS',
+        });
+      }
+      logger.debug({ chunkId: h.chunkId, size: trailer.size, durable }, 'chunk stored');
+      return create(WriteChunkResponseSchema, {
+        message: { case: 'result', value: { chunkId: h.chunkId, size: BigInt(trailer.size), sha256: trailer.sha256, replicas: results } },
+      });
+    } catch (err) {
+      const error = DfsError.from(err);
+      for (const r of this.replicas) r.abort(error);
+      await this.writer?.abort().catch(() => undefined);
+      if (error.code !== Code.Canceled) logger.warn({ chunkId: h.chunkId, code: Code[error.code], reason: error.reason, err: error.rawMessage }, 'chunk write failed');
+      throw error;
+    }
+  }
+
+  /** Bytes held by this node and acknowledged by every replica still alive. */
+  private ackedBytes(): number {
+    let acked = this.written;
+    for (const r of this.replicas) if (r.live) acked = Math.min(acked, r.acked);
+    return acked;
+  }
+
+  private notify(): void {
+    this.changed = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+}

@@ -1,0 +1,5 @@
+// Real DFS processes for tests and benchmarks: start, kill, pause, restart,
+// and always stop them, also when a test fails.
+export { ManagedProcess, stopAllProcesses, type ManagedProcessOptions } from './managed-process.js';
+export { startDatanodeProcess, type DatanodeProcess, type DatanodeReady, type StartDatanodeOptions } from './start-datanode-process.js';
+export { workspaceRoot } from './workspace-root.js';

@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface ManagedProcessOptions {
+  /** Shown in errors and log file names, e.g. "datanode-2". */
+  name: string;
+  /** Script run with this Node binary. */
+  script: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Every stderr/stdout line goes here; named in failures. */
+  logFile: string;
+  /** Resolves with the value the process is ready with, given each JSON log line; undefined = not yet. */
+  readyWhen: (line: Record<string, unknown>) => unknown;
+  /** Default 15 000 ms. */
+  startTimeoutMs?: number;
+}
+
+const live = new Set<ManagedProcess<unknown>>();
+let exitHookInstalled = false;
+
+/**
+ * A child process a test owns: started, waited for until its log says it is
+ * ready, and always stopped — by the test, by stopAllProcesses() in teardown,
+ * or at the latest when the test runner's process exits.
+ */
+export class ManagedProcess<Ready> {
+  private child: ChildProcess | undefined;
+  private log: WriteStream | undefined;
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  ready: Ready | undefined;
+
+  constructor(readonly options: ManagedProcessOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async start(): Promise<Ready> {
+    if (this.running) throw new Error(`${this.options.name} is already running (pid ${this.pid})`);
+    installExitHook();
+    this.ready = undefined;
+    await mkdir(dirname(this.options.logFile), { recursive: true });
+    this.log = createWriteStream(this.options.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [this.options.script, ...(this.options.args ?? [])], {
+      env: { ...process.env, ...this.options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    live.add(this as ManagedProcess<unknown>);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    void this.exited.then(() => live.delete(this as ManagedProcess<unknown>));
+    child.stdout!.pipe(this.log, { end: false });
+    const lines = createInterface({ input: child.stderr! });
+    const ready = new Promise<Ready>((resolve, reject) => {
+      lines.on('line', (line) => {
+        this.log?.write(line + '\n');
+        if (this.ready !== undefined) return;
+        try {
+          const value = this.options.readyWhen(JSON.parse(line) as Record<string, unknown>);
+          if (value !== undefined) resolve(value as Ready);
+        } catch {
+          // not a JSON line (e.g. a config error message): kept in the log only
+        }
+      });
+      void this.exited!.then(async ({ code, signal }) =>
+        reject(new Error(`${this.options.name} exited (code ${code}, signal ${signal}) before it was ready; log ${this.options.logFile}:\n${await this.tail()}`)),
+      );
+    });
+    const timeoutMs = this.options.startTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.options.name} not ready after ${timeoutMs} ms; log ${this.options.logFile}`)), timeoutMs);
+    });
+    try {
+      this.ready = await Promise.race([ready, timeout]);
+      return this.ready;
+    } catch (err) {
+      await this.kill('SIGKILL');
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends `signal` and waits for the exit (SIGSTOP/SIGCONT do not wait). */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+    if (!this.child || !this.running) return undefined;
+    this.child.kill(signal);
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') return undefined;
+    return this.waitForExit();
+  }
+
+  /** Graceful stop (SIGTERM), SIGKILL after timeoutMs. */
+  async stop(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+    if (!this.running) return undefined;
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.kill('SIGTERM');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  pause(): void {
+    if (this.running) this.child!.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.running) this.child!.kill('SIGCONT');
+  }
+
+  async restart(): Promise<Ready> {
+    await this.stop();
+    return this.start();
+  }
+
+  async waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const result = await this.exited!;
+    await new Promise<void>((resolve) => (this.log ? this.log.end(resolve) : resolve()));
+    return result;
+  }
+
+  /** Last lines of the log, for failure messages. */
+  async tail(lines = 30): Promise<string> {
+    const text = await readFile(this.options.logFile, 'utf8').catch(() => '');
+    return text.split('\n').slice(-lines - 1).join('\n');
+  }
+}
+
+/** Stops every process still running (SIGCONT first, in case a test paused it). */
+export async function stopAllProcesses(): Promise<void> {
+  await Promise.all(
+    [...live].map(async (p) => {
+      p.resume();
+      await p.kill('SIGKILL');
+    }),
+  );
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort: a crashed test run must not leave servers behind.
+  process.once('exit', () => {
+    for (const p of live) {
+      try {
+        process.kill(p.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
