@@ -27,9 +27,20 @@ export const datanodeConfigSchema = z
         replicaWindowFrames: z.number().int().min(1).max(64).default(8),
         /** Durable copies a write needs when the client leaves it to the node. */
         minReplicas: z.number().int().min(1).max(16).default(2),
+        /**
+         * Frames in flight across all writes, per role (primary / replica):
+         * what bounds a node's memory under many concurrent writes.
+         */
+        memoryBudget: zSize.pipe(z.number().int().min(MAX_FRAME_SIZE)).default(32 * 1024 * 1024),
       })
       .strict()
       .prefault({}),
+    /**
+     * HTTP/2 receive window per stream. Node buffers up to this much of every
+     * stream the handler is not reading (the connection window is consumed as
+     * data arrives), so memory under N concurrent writes is about N times this.
+     */
+    streamWindow: zSize.pipe(z.number().int().min(64 * 1024).max(64 * 1024 * 1024)).default(2 * 1024 * 1024),
     /** On SIGTERM, how long in-flight writes may take before they are canceled. */
     shutdownGraceMs: zDuration.default(10_000),
   })
@@ -50,6 +61,9 @@ export const DATANODE_ENV = {
   DATANODE_IDLE_TIMEOUT: 'write.idleTimeoutMs',
   DATANODE_REPLICA_IDLE_TIMEOUT: 'write.replicaIdleTimeoutMs',
   DATANODE_SHUTDOWN_GRACE: 'shutdownGraceMs',
+  DATANODE_MEMORY_BUDGET: 'write.memoryBudget',
+  DATANODE_STREAM_WINDOW: 'streamWindow',
+  DATANODE_REPLICA_WINDOW: 'write.replicaWindowFrames',
 } as const;
 
 /** Defaults < YAML file (DATANODE_CONFIG or `file`) < environment. Throws ConfigError listing every problem. */

@@ -2,9 +2,11 @@ import { rm } from 'node:fs/promises';
 import { createClientPool, noRetry, type ClientPool } from '@dfs/client-pool';
 import { Code, DatanodeService, MAX_CHUNK_SIZE, MAX_FRAME_SIZE, newChunkId } from '@dfs/proto';
 import { ManagedProcess, startDatanodeProcess, stopAllProcesses, workspaceRoot, type DatanodeProcess } from '@dfs/test-cluster';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { MiB, chunkTraces, framesOf, random, readFrom, writeTo } from './test/chunk-client.js';
+import { readChunkStream } from '@dfs/streamer';
+import { MiB, chunkTraces, eventually, framesOf, random, readFrom, writeTo } from './test/chunk-client.js';
 
 // Bad input over the real protocol: every case gets the right code, and
 // nothing stored is damaged.
@@ -13,15 +15,19 @@ jest.setTimeout(60_000);
 let node: DatanodeProcess;
 let pool: ClientPool;
 let bigPool: ClientPool;
+let blackhole: Server;
 
 beforeAll(async () => {
-  node = await startDatanodeProcess({ name: 'dn-errors' });
+  node = await startDatanodeProcess({ name: 'dn-errors', env: { DATANODE_REPLICA_IDLE_TIMEOUT: '1s' } });
+  blackhole = createServer(() => undefined); // accepts TCP, never speaks HTTP/2
+  await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
   pool = createClientPool({ policy: noRetry });
   // Lets this client send messages past the server's limit, to test the server.
   bigPool = createClientPool({ policy: noRetry, writeMaxBytes: 16 * MiB, readMaxBytes: 16 * MiB });
 });
 
 afterAll(async () => {
+  blackhole?.close();
   await pool?.close();
   await bigPool?.close();
   await stopAllProcesses();
@@ -79,6 +85,17 @@ describe('WriteChunk rejects', () => {
   });
 });
 
+describe('unresponsive replicas', () => {
+  it('drops a replica that accepts the connection but never answers, and finishes on the rest', async () => {
+    const silent = { ready: { nodeId: 'silent', address: `127.0.0.1:${(blackhole.address() as AddressInfo).port}`, port: 0 } } as unknown as DatanodeProcess;
+    const chunkId = newChunkId();
+    const { result } = await writeTo(pool, node, [silent], framesOf(random(8 * MiB)), { chunkId, minReplicas: 1 });
+    expect(result.replicas.map((r) => r.durable)).toEqual([true, false]);
+    expect(result.replicas[1]!.errorCode).toBe('deadline_exceeded');
+    expect((await readFrom(pool, node, chunkId)).length).toBe(8 * MiB);
+  });
+});
+
 describe('ReadChunk rejects', () => {
   let chunkId: string;
   beforeAll(async () => {
@@ -99,6 +116,16 @@ describe('ReadChunk rejects', () => {
   it('unknown chunk ids (NotFound) and malformed ones (InvalidArgument)', async () => {
     await expect(readFrom(pool, node, newChunkId())).rejects.toMatchObject({ code: Code.NotFound });
     await expect(readFrom(pool, node, '../chunks')).rejects.toMatchObject({ code: Code.InvalidArgument, reason: 'BAD_CHUNK_ID' });
+  });
+
+  it('releases the node side of a read the client leaves early', async () => {
+    const big = newChunkId();
+    await writeTo(pool, node, [], framesOf(random(16 * MiB)), { chunkId: big });
+    for (let i = 0; i < 3; i++) {
+      for await (const _ of readChunkStream(pool.client(DatanodeService, node.ready!.address), { chunkId: big })) break;
+    }
+    const client = pool.client(DatanodeService, node.ready!.address);
+    expect(await eventually(async () => (await client.health({})).stats!.activeTransfers === 0)).toBe(true);
   });
 
   it('still serves the stored chunk after all of the above', async () => {

@@ -51,7 +51,10 @@ export function registerDatanodeService(router: ConnectRouter, deps: DatanodeSer
       if (!isChunkId(req.chunkId)) throw new DfsError(Code.InvalidArgument, 'malformed chunk id: expected 32 lowercase hex characters', { reason: 'BAD_CHUNK_ID' });
       if (!req.target?.address) throw new DfsError(Code.InvalidArgument, 'copy target missing: name the node to copy to');
       const op = deps.inFlight.begin('copy');
-      const reader = await deps.store.openReader(req.chunkId, { signal: ctx.signal });
+      const reader = await deps.store.openReader(req.chunkId, { signal: ctx.signal }).catch((err: unknown) => {
+        op.end();
+        throw err;
+      });
       try {
         const signal = AbortSignal.any([ctx.signal, op.signal]);
         const { info } = reader;

@@ -16,6 +16,9 @@ export interface ReplicaForwardOptions {
   onProgress: () => void;
 }
 
+/** What a replica is sent in its trailer: the client's checksum, once known. */
+type TrailerChecksum = { sha256?: Uint8Array };
+
 /**
  * One replica of a pipelined write, as seen from the primary: frames go in
  * through a small bounded queue (so a slow replica slows the primary instead
@@ -27,6 +30,7 @@ export class ReplicaForward {
   private readonly controller = new AbortController();
   private ackedBytes = 0;
   private failure: DfsError | undefined;
+  private readonly trailer: TrailerChecksum = {};
   readonly done: Promise<ReplicaResult>;
 
   constructor(private readonly options: ReplicaForwardOptions) {
@@ -46,18 +50,39 @@ export class ReplicaForward {
     return this.ackedBytes;
   }
 
-  /** Waits for room in the replica's queue; a failed replica takes nothing. */
+  /**
+   * Waits for room in the replica's queue; a failed replica takes nothing. A
+   * replica that takes nothing for the idle timeout (a connect that hangs on
+   * a silently dropped SYN never starts the stream's own watchdog) is dropped.
+   */
   async push(data: Uint8Array): Promise<void> {
     if (!this.live) return;
-    await this.queue.push(data);
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.abort(
+          new DfsError(Code.DeadlineExceeded, `replica ${this.options.replica.address} took no data for ${this.options.idleTimeoutMs} ms`, {
+            reason: 'IDLE_TIMEOUT',
+          }),
+        );
+        resolve();
+      }, this.options.idleTimeoutMs);
+    });
+    try {
+      await Promise.race([this.queue.push(data), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  /** All frames are in: the replica stream sends its trailer. */
-  finish(): void {
+  /** All frames are in: the replica stream sends its trailer with the client's checksum. */
+  finish(sha256: Uint8Array): void {
+    this.trailer.sha256 = sha256;
     this.queue.close();
   }
 
   abort(reason: unknown): void {
+    if (this.failure === undefined) this.failure = DfsError.from(reason, Code.Unavailable);
     this.queue.fail(reason);
     this.controller.abort(reason);
   }
@@ -74,6 +99,8 @@ export class ReplicaForward {
         pipeline: [],
         minReplicas: 1,
         frames: this.queue,
+        // The client's checksum, not ours: the replica verifies the client's bytes.
+        trailerSha256: () => this.trailer.sha256!,
         windowFrames: o.windowFrames,
         idleTimeoutMs: o.idleTimeoutMs,
         signal: this.controller.signal,
@@ -83,18 +110,28 @@ export class ReplicaForward {
         },
       });
       const own = result.replicas[0];
-      if (own && !own.durable) throw new DfsError(Code.Internal, own.errorMessage || 'replica reported the chunk not durable');
+      if (!own?.durable) throw new DfsError(Code.Internal, own?.errorMessage || 'the replica did not report its copy durable');
+      // Count a copy only on the node we meant: an address now served by
+      // another node (or an alias of ours) must not pass for a replica.
+      if (o.replica.nodeId && own.replica?.nodeId !== o.replica.nodeId) {
+        throw new DfsError(Code.FailedPrecondition, `replica ${o.replica.address} is node ${own.replica?.nodeId}, not ${o.replica.nodeId}`);
+      }
       return create(ReplicaResultSchema, { replica: o.replica, durable: true });
     } catch (err) {
-      this.failure = DfsError.from(err, Code.Unavailable);
+      this.failure ??= DfsError.from(err, Code.Unavailable);
       this.queue.fail(this.failure);
       o.onProgress();
       return create(ReplicaResultSchema, {
         replica: o.replica,
         durable: false,
-        errorCode: Code[this.failure.code] ?? 'unknown',
+        errorCode: codeName(this.failure.code),
         errorMessage: this.failure.rawMessage,
       });
     }
   }
+}
+
+/** Connect's wire name of a code, e.g. "deadline_exceeded" (as common.proto documents). */
+function codeName(code: Code): string {
+  return (Code[code] ?? 'Unknown').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }

@@ -2,7 +2,8 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { createChunkStore, type ChunkStore } from '@dfs/chunk-store';
-import { createClientPool, tuneHttp2Server } from '@dfs/client-pool';
+import { HTTP2_SERVER_OPTIONS, createClientPool, tuneHttp2Server } from '@dfs/client-pool';
+import { ByteBudget } from '@dfs/streamer';
 import { MAX_FRAME_SIZE, ReplicaSchema } from '@dfs/proto';
 import { create } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
@@ -48,6 +49,7 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
         inFlight,
         self,
         logger: log,
+        budgets: { pipelined: new ByteBudget(config.write.memoryBudget), leaf: new ByteBudget(config.write.memoryBudget) },
         version,
         startedAt: Date.now(),
         write: {
@@ -61,7 +63,7 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
     readMaxBytes: MAX_MESSAGE_BYTES,
     writeMaxBytes: MAX_MESSAGE_BYTES,
   });
-  const server = tuneHttp2Server(http2.createServer(handler));
+  const server = tuneHttp2Server(http2.createServer({ ...HTTP2_SERVER_OPTIONS }, handler), { initialWindowSize: config.streamWindow });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);

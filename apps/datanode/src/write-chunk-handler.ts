@@ -13,7 +13,7 @@ import {
   type WriteChunkRequest,
   type WriteChunkResponse,
 } from '@dfs/proto';
-import { acceptChunkWrite, type IncomingChunk } from '@dfs/streamer';
+import { acceptChunkWrite, type ByteBudget, type IncomingChunk } from '@dfs/streamer';
 import type { Logger } from 'pino';
 import type { InFlight } from './in-flight.js';
 import { ReplicaForward } from './replica-forward.js';
@@ -24,6 +24,13 @@ export interface WriteChunkHandlerDeps {
   inFlight: InFlight;
   self: Replica;
   logger: Logger;
+  /**
+   * Bytes of accepted but not yet stored (and, on a primary, not yet
+   * replica-acknowledged) frames, across all writes. Primaries and leaf
+   * replicas draw on separate budgets: a primary waits on its replicas, so
+   * one shared budget could deadlock two nodes replicating to each other.
+   */
+  budgets: { pipelined: ByteBudget; leaf: ByteBudget };
   write: {
     maxFrameSize: number;
     idleTimeoutMs: number;
@@ -69,6 +76,10 @@ class PipelinedWrite {
   private changed = false;
   private outcome: { result?: WriteChunkResponse; error?: unknown } | undefined;
   private writer: ChunkWriter | undefined;
+  private readonly budget: ByteBudget;
+  /** Frames holding budget, by end offset, until acknowledged. */
+  private readonly held: Array<{ end: number; bytes: number }> = [];
+  private received = 0;
 
   constructor(
     private readonly deps: WriteChunkHandlerDeps,
@@ -76,12 +87,14 @@ class PipelinedWrite {
     private readonly signal: AbortSignal,
   ) {
     const h = incoming.header;
+    this.budget = h.pipeline.length > 0 ? deps.budgets.pipelined : deps.budgets.leaf;
     for (const r of h.pipeline) {
       if (r.nodeId === deps.self.nodeId || r.address === deps.self.address) {
         throw new DfsError(Code.InvalidArgument, `the pipeline names this node (${r.address}) as a replica: list only the other nodes`, { reason: 'BAD_FRAME' });
       }
     }
-    if (new Set(h.pipeline.map((r) => r.address)).size !== h.pipeline.length) {
+    const ids = h.pipeline.map((r) => r.nodeId).filter((id) => id !== '');
+    if (new Set(h.pipeline.map((r) => r.address)).size !== h.pipeline.length || new Set(ids).size !== ids.length) {
       throw new DfsError(Code.InvalidArgument, 'the pipeline names a node twice: replicas must be distinct nodes', { reason: 'BAD_FRAME' });
     }
     this.replicas = h.pipeline.map(
@@ -98,6 +111,8 @@ class PipelinedWrite {
           onProgress: () => this.notify(),
         }),
     );
+    // The client went away (or shutdown gave up on us): stop the replicas too.
+    signal.addEventListener('abort', () => this.replicas.forEach((r) => r.abort(signal.reason)), { once: true });
   }
 
   async *run(): AsyncGenerator<WriteChunkResponse> {
@@ -105,7 +120,11 @@ class PipelinedWrite {
       (result) => (this.outcome = { result }),
       (error) => (this.outcome = { error }),
     );
-    pump.finally(() => this.notify());
+    pump.finally(() => {
+      // Whatever the outcome, the frames are no longer ours to hold.
+      for (const f of this.held.splice(0)) this.budget.release(f.bytes);
+      this.notify();
+    });
     for (;;) {
       if (!this.changed) await new Promise<void>((resolve) => (this.wake = resolve));
       this.changed = false;
@@ -128,6 +147,9 @@ class PipelinedWrite {
     try {
       this.writer = await store.createWriter({ chunkId: h.chunkId, size: h.size, sha256: h.sha256, uploadId: h.uploadId }, { signal: this.signal });
       for await (const data of this.incoming.frames()) {
+        await this.budget.acquire(data.length, this.signal);
+        this.received += data.length;
+        this.held.push({ end: this.received, bytes: data.length });
         // Hand the frame to the replicas first so their network and disk work
         // overlaps ours; each push waits only for room in that replica's queue.
         await Promise.all(this.replicas.map((r) => r.push(data)));
@@ -136,7 +158,7 @@ class PipelinedWrite {
         this.notify();
       }
       const trailer = this.incoming.trailer!;
-      for (const r of this.replicas) r.finish();
+      for (const r of this.replicas) r.finish(trailer.sha256);
       const [local, ...remote] = await Promise.allSettled([
         this.writer.commit({ size: trailer.size, sha256: trailer.sha256 }),
         ...this.replicas.map((r) => r.done),
@@ -149,8 +171,10 @@ class PipelinedWrite {
       const durable = results.filter((r) => r.durable).length;
       const min = h.minReplicas || Math.min(this.deps.write.defaultMinReplicas, h.pipeline.length + 1);
       if (durable < min) {
-        // The client will place this chunk again under a new id: drop our copy now.
+        // The client will place this chunk again under a new id: drop the
+        // copies that did land now rather than leave them to GC.
         await store.delete(h.chunkId).catch(() => undefined);
+        await this.deleteFromReplicas(results.slice(1).filter((r) => r.durable).map((r) => r.replica!));
         const failed = results.filter((r) => !r.durable).map((r) => `${r.replica?.address}: ${r.errorMessage}`);
         throw new DfsError(Code.Unavailable, `chunk ${h.chunkId}: only ${durable} of the required ${min} copies are durable (${failed.join('; ')}); write it again on other nodes`, {
           reason: 'NOT_ENOUGH_REPLICAS',
@@ -169,6 +193,13 @@ class PipelinedWrite {
     }
   }
 
+  private async deleteFromReplicas(replicas: Replica[]): Promise<void> {
+    const chunkIds = [this.incoming.header.chunkId];
+    await Promise.allSettled(
+      replicas.map((r) => this.deps.pool.client(DatanodeService, r.address).deleteChunks({ chunkIds }, { timeoutMs: 5_000 })),
+    );
+  }
+
   /** Bytes held by this node and acknowledged by every replica still alive. */
   private ackedBytes(): number {
     let acked = this.written;
@@ -177,6 +208,8 @@ class PipelinedWrite {
   }
 
   private notify(): void {
+    const acked = this.ackedBytes();
+    while (this.held.length > 0 && this.held[0]!.end <= acked) this.budget.release(this.held.shift()!.bytes);
     this.changed = true;
     const w = this.wake;
     this.wake = undefined;

@@ -35,6 +35,8 @@ const LIST_CONCURRENCY = 8;
  * both find it absent and overwrite each other.
  */
 export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderHost {
+  /** Prefix directories whose entry in their parent is fsynced (see makeChunkDirs). */
+  private readonly durableDirs = new Set<string>();
   readonly dir: string;
   readonly logger: ChunkStoreOptions['logger'];
   private usedBytes: number;
@@ -185,7 +187,7 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
         // The rename is durable only once its directory is, and a directory
         // made on the way only once its parent is.
         await fsyncDir(dirname(path));
-        for (const dir of created.reverse()) await fsyncDir(dirname(dir));
+        for (const dir of created.reverse()) await this.makeDirDurable(dir);
       } catch (err) {
         // Not durable: take it back rather than ack a chunk a crash may lose.
         await unlink(path).catch(() => undefined);
@@ -283,18 +285,30 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     this.chunkCount = Math.max(0, this.chunkCount - 1);
   }
 
-  /** Creates the chunk's prefix directories as needed; returns those it created, outermost first. */
+  /**
+   * Creates the chunk's prefix directories as needed; returns those whose
+   * entry in their parent is not known durable yet, outermost first. A
+   * directory another writer just made (EEXIST) counts too: that writer may
+   * not have fsynced its parent yet, and our ack must not depend on it.
+   */
   private async makeChunkDirs(chunkId: string): Promise<string[]> {
-    const created: string[] = [];
+    const pending: string[] = [];
     for (const dir of this.paths.chunkDirs(chunkId)) {
       try {
         await mkdir(dir);
-        created.push(dir);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
+      if (!this.durableDirs.has(dir)) pending.push(dir);
     }
-    return created;
+    return pending;
+  }
+
+  /** fsyncs the parent of `dir` once per process: then its entry survives a crash. */
+  private async makeDirDurable(dir: string): Promise<void> {
+    if (this.durableDirs.has(dir)) return;
+    await fsyncDir(dirname(dir));
+    this.durableDirs.add(dir);
   }
 
   /** Runs `fn` after every earlier holder of the chunk's lock has finished. */

@@ -1,3 +1,4 @@
+import { HTTP2_MAX_SESSION_MEMORY_MB } from './tune-http2-server.js';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
@@ -5,7 +6,6 @@ import { Code, DfsError, MAX_FRAME_SIZE } from '@dfs/proto';
 import { abortError, abortableSleep } from './abortable-sleep.js';
 import { exponentialBackoff } from './exponential-backoff.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { toCallError } from './to-call-error.js';
 import { DEFAULT_HTTP2_WINDOWS, type Http2Windows } from './tune-http2-server.js';
 import { TunedSessionManager } from './tuned-session-manager.js';
 
@@ -96,7 +96,10 @@ export function createClientPool(init: ClientPoolInit = {}): ClientPool {
       const manager = new TunedSessionManager(
         baseUrl,
         { idleConnectionTimeoutMs: options.idleConnectionTimeoutMs },
-        { settings: { initialWindowSize: options.http2.initialWindowSize } },
+        // nghttp2 refuses new streams (ENHANCE_YOUR_CALM) once a session holds
+        // more than maxSessionMemory MB, queued outbound data included; the
+        // 10 MB default trips with a few concurrent chunk streams.
+        { settings: { initialWindowSize: options.http2.initialWindowSize }, maxSessionMemory: HTTP2_MAX_SESSION_MEMORY_MB },
         options.http2.connectionWindowSize,
       );
       const common = {
@@ -144,7 +147,7 @@ export function createClientPool(init: ClientPoolInit = {}): ClientPool {
       try {
         return await fn(client(service, address), address, attempt);
       } catch (err) {
-        error = toCallError(err);
+        error = DfsError.from(err);
       }
       // Checked here as well as in the policy: a custom policy must not be
       // able to repeat a call that failed for a reason that will not go away.

@@ -8,4 +8,4 @@ export {
 } from './client-pool.js';
 export { isRetryable, noRetry, type RetryPolicy } from './retry-policy.js';
 export { exponentialBackoff, type ExponentialBackoffOptions } from './exponential-backoff.js';
-export { DEFAULT_HTTP2_WINDOWS, tuneHttp2Server, type Http2Windows } from './tune-http2-server.js';
+export { DEFAULT_HTTP2_WINDOWS, HTTP2_SERVER_OPTIONS, tuneHttp2Server, type Http2Windows } from './tune-http2-server.js';

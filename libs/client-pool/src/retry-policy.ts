@@ -1,5 +1,4 @@
-import type { DfsError } from '@dfs/proto';
-import { toCallError } from './to-call-error.js';
+import { DfsError } from '@dfs/proto';
 
 /**
  * Decides whether, and after how long, a failed call is tried again. Policies
@@ -24,5 +23,5 @@ export const noRetry: RetryPolicy = Object.freeze({ nextDelayMs: () => undefined
  * matching messages; the same test ClientPool.call applies.
  */
 export function isRetryable(err: unknown): boolean {
-  return toCallError(err).retryable;
+  return DfsError.from(err).retryable;
 }

@@ -21,6 +21,16 @@ export const DEFAULT_HTTP2_WINDOWS: Readonly<Http2Windows> = Object.freeze({
 });
 
 /**
+ * nghttp2's per-session memory cap, in MB (Node's default is 10). It is a
+ * ceiling, not an allocation: past it, new streams are refused with
+ * ENHANCE_YOUR_CALM, which a few concurrent 1 MiB-frame streams reach.
+ */
+export const HTTP2_MAX_SESSION_MEMORY_MB = 256;
+
+/** Options for `http2.createServer` / `createSecureServer` that go with {@link tuneHttp2Server}. */
+export const HTTP2_SERVER_OPTIONS: Readonly<{ maxSessionMemory: number }> = Object.freeze({ maxSessionMemory: HTTP2_MAX_SESSION_MEMORY_MB });
+
+/**
  * Raises the receive windows of an HTTP/2 server (h2c or TLS) for every
  * session it accepts from now on: the per-stream window through the server's
  * SETTINGS, the connection window with `setLocalWindowSize()` (not a SETTINGS

@@ -32,6 +32,24 @@ describe('DfsError', () => {
     const enospc = Object.assign(new Error('no space'), { code: 'ENOSPC' });
     expect(DfsError.from(enospc).code).toBe(Code.ResourceExhausted);
     expect(DfsError.from('weird').code).toBe(Code.Unknown);
+    // connect-node reports a reset peer as Aborted; the errno says Unavailable.
+    const reset = new ConnectError('read ECONNRESET', Code.Aborted, undefined, undefined, Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    expect(DfsError.from(reset)).toMatchObject({ code: Code.Unavailable, retryable: true });
+    expect(DfsError.from(new ConnectError('app abort', Code.Aborted)).code).toBe(Code.Aborted);
     expect(isDfsError(new Error('plain'))).toBe(false);
+  });
+});
+
+describe('DfsError.from and connection failures', () => {
+  it('marks a refused connection Unavailable (retryable) through the cause chain', () => {
+    const refused = new ConnectError('connect failed', Code.Internal, undefined, undefined, {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    });
+    expect(DfsError.from(refused)).toMatchObject({ code: Code.Unavailable, retryable: true });
+  });
+
+  it('leaves a server-classified error alone even with an errno in its cause', () => {
+    const notFound = new ConnectError('gone', Code.NotFound, undefined, undefined, { code: 'ECONNREFUSED' });
+    expect(DfsError.from(notFound).code).toBe(Code.NotFound);
   });
 });

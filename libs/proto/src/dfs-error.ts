@@ -63,7 +63,10 @@ export class DfsError extends ConnectError {
     if (value instanceof ConnectError) {
       // A refused or reset connection surfaces as Internal/Unknown when the
       // transport could not classify it; the errno in its cause says Unavailable.
-      if ((value.code === Code.Internal || value.code === Code.Unknown) && nodeErrorCode(value.cause) === Code.Unavailable) {
+      // connect-node maps ECONNRESET to Aborted, which is not retryable: a peer
+      // that died mid-stream is Unavailable, and the caller should fail over.
+      const transportCodes = [Code.Internal, Code.Unknown, Code.Aborted];
+      if (transportCodes.includes(value.code) && nodeErrorCode(value.cause) === Code.Unavailable) {
         return new DfsError(Code.Unavailable, value.rawMessage, { cause: value });
       }
       const reason = value.metadata.get(REASON_METADATA_KEY) ?? undefined;
@@ -114,6 +117,10 @@ function errnoCode(code: unknown): Code | undefined {
     case 'ENETUNREACH':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
+    case 'ERR_HTTP2_STREAM_ERROR':
+    case 'ERR_HTTP2_SESSION_ERROR':
+    case 'ERR_HTTP2_GOAWAY_SESSION':
+    case 'ERR_HTTP2_INVALID_SESSION':
       return Code.Unavailable;
     default:
       return undefined;

@@ -93,7 +93,7 @@ describe('writeChunkStream → acceptChunkWrite', () => {
       onProgress: (n) => progress.push(n),
     });
     expect(Number(result.size)).toBe(data.length);
-    expect(Buffer.from(digest.sha256)).toEqual(Buffer.from(chunkSha256(data)));
+    expect(Buffer.from(digest!.sha256)).toEqual(Buffer.from(chunkSha256(data)));
     expect(node.stored.get(chunkId)!.equals(data)).toBe(true);
     expect(progress.at(-1)).toBe(data.length);
   });

@@ -12,5 +12,6 @@ export {
 } from './accept-chunk-write.js';
 export { frameBytes, assertFrameSize } from './frame-bytes.js';
 export { AckWindow } from './ack-window.js';
+export { ByteBudget } from './byte-budget.js';
 export { AsyncQueue } from './async-queue.js';
 export { withIdleTimeout, type IdleTimeoutOptions } from './with-idle-timeout.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Code } from '@dfs/proto';
 import { AckWindow } from './ack-window.js';
+import { ByteBudget } from './byte-budget.js';
 import { AsyncQueue } from './async-queue.js';
 import { frameBytes } from './frame-bytes.js';
 import { withIdleTimeout } from './with-idle-timeout.js';
@@ -118,5 +119,42 @@ describe('withIdleTimeout', () => {
 
   it('passes a healthy source through', async () => {
     expect(await collect(withIdleTimeout(pieces(new Uint8Array(5), [2]), { idleTimeoutMs: 50, what: 'x' }))).toHaveLength(3);
+  });
+});
+
+describe('ByteBudget', () => {
+  it('hands out bytes first come, first served and blocks when spent', async () => {
+    const b = new ByteBudget(100);
+    await b.acquire(60);
+    const order: string[] = [];
+    const big = b.acquire(50).then(() => order.push('big'));
+    const small = b.acquire(10).then(() => order.push('small'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual([]); // small waits behind big even though it would fit
+    b.release(60);
+    await Promise.all([big, small]);
+    expect(order).toEqual(['big', 'small']);
+    expect(b.inUse).toBe(60);
+  });
+
+  it('lets a request larger than the budget through alone', async () => {
+    const b = new ByteBudget(10);
+    await b.acquire(1_000);
+    expect(b.inUse).toBe(10);
+    b.release(1_000);
+    expect(b.inUse).toBe(0);
+  });
+
+  it('drops an aborted waiter and serves the next', async () => {
+    const b = new ByteBudget(10);
+    await b.acquire(10);
+    const ac = new AbortController();
+    const aborted = b.acquire(5, ac.signal);
+    const next = b.acquire(5);
+    ac.abort(new Error('gone'));
+    await expect(aborted).rejects.toThrow('gone');
+    b.release(5);
+    await next;
+    expect(b.inUse).toBe(10);
   });
 });

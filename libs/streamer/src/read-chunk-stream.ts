@@ -40,10 +40,17 @@ export async function* readChunkStream(
   client: Client<typeof DatanodeService>,
   options: ReadChunkStreamOptions,
 ): AsyncGenerator<Uint8Array> {
+  // Connect's response iterator has no return(): leaving the loop early would
+  // leave the HTTP/2 stream (and the node's file handle) open. Aborting our
+  // own signal ends the call whichever way we leave.
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   try {
-    yield* verifiedRead(client, options);
+    yield* verifiedRead(client, { ...options, signal });
   } catch (err) {
     throw DfsError.from(err);
+  } finally {
+    controller.abort();
   }
 }
 

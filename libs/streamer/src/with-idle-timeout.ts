@@ -1,4 +1,4 @@
-import { Code, DfsError } from '@dfs/proto';
+import { Code, DfsError, isDfsError } from '@dfs/proto';
 
 export interface IdleTimeoutOptions {
   /** Longest wait for the next item, in ms. 0 disables the timer. */
@@ -29,7 +29,9 @@ export async function* withIdleTimeout<T>(source: AsyncIterable<T>, options: Idl
       yield next.value;
     }
   } catch (err) {
-    if (signal?.aborted && !isDeadline(err)) throw new DfsError(Code.Canceled, `${what}: canceled`, { cause: signal.reason ?? err });
+    if (signal?.aborted && !isDeadline(err)) {
+      throw isDfsError(signal.reason) ? signal.reason : new DfsError(Code.Canceled, `${what}: canceled`, { cause: signal.reason ?? err });
+    }
     throw err;
   } finally {
     if (!finished) {
@@ -55,7 +57,8 @@ function raceNext<T>(next: Promise<IteratorResult<T>>, ms: number, signal: Abort
         : undefined;
     const onAbort = () => {
       cleanup();
-      reject(new DfsError(Code.Canceled, `${what}: canceled`, { cause: signal?.reason }));
+      // An abort that carries a DfsError (a shutdown, a watchdog) says why better than "canceled".
+      reject(isDfsError(signal?.reason) ? signal!.reason : new DfsError(Code.Canceled, `${what}: canceled`, { cause: signal?.reason }));
     };
     const cleanup = () => {
       if (timer) clearTimeout(timer);

@@ -6,6 +6,7 @@ import {
   DatanodeService,
   DfsError,
   WriteChunkRequestSchema,
+  isDfsError,
   type ChunkDigest,
   type Replica,
   type WriteChunkRequest,
@@ -35,12 +36,19 @@ export interface WriteChunkStreamOptions {
   signal?: AbortSignal;
   /** Bytes acknowledged by the node (and its live replicas). */
   onProgress?: (bytesAcked: number) => void;
+  /**
+   * Checksum to send in the trailer instead of hashing while sending, read
+   * once the frames are exhausted. A primary forwarding to replicas passes the
+   * client's checksum, so each replica verifies the client's bytes itself
+   * (and the primary does not hash the chunk once more per replica).
+   */
+  trailerSha256?: () => Uint8Array;
 }
 
 export interface WriteChunkStreamResult {
   result: WriteChunkResult;
-  /** What this side sent, hashed while sending. */
-  digest: ChunkDigest;
+  /** What this side sent, hashed while sending (absent with trailerSha256). */
+  digest: ChunkDigest | undefined;
 }
 
 /**
@@ -65,6 +73,10 @@ export async function writeChunkStream(
   const window = new AckWindow(windowFrames);
   const hasher = new ChunkHasher();
   let digest: ChunkDigest | undefined;
+  let sent = 0;
+  let trailerSent = false;
+  const source = options.frames[Symbol.asyncIterator]();
+  let sourceDone = false;
   let lastActivity = Date.now();
   let awaitingResult = false;
   let idleError: DfsError | undefined;
@@ -83,21 +95,29 @@ export async function writeChunkStream(
         },
       },
     });
-    let offset = 0;
-    for await (const data of options.frames) {
-      await window.acquire(offset + data.length, controller.signal);
+    for (;;) {
+      const next = await source.next();
+      if (next.done) break;
+      const data = next.value;
+      await window.acquire(sent + data.length, controller.signal);
       // The idle clock runs only while the peer owes us something.
       if (window.inFlight === 1) lastActivity = Date.now();
-      hasher.update(data);
-      yield create(WriteChunkRequestSchema, { message: { case: 'frame', value: { offset: BigInt(offset), data } } });
-      offset += data.length;
+      if (!options.trailerSha256) hasher.update(data);
+      yield create(WriteChunkRequestSchema, { message: { case: 'frame', value: { offset: BigInt(sent), data } } });
+      sent += data.length;
     }
-    digest = hasher.digest();
+    sourceDone = true;
+    let sha256: Uint8Array;
+    if (options.trailerSha256) {
+      sha256 = options.trailerSha256();
+    } else {
+      digest = hasher.digest();
+      sha256 = digest.sha256;
+    }
     awaitingResult = true;
     lastActivity = Date.now();
-    yield create(WriteChunkRequestSchema, {
-      message: { case: 'trailer', value: { size: BigInt(digest.size), sha256: digest.sha256 } },
-    });
+    trailerSent = true;
+    yield create(WriteChunkRequestSchema, { message: { case: 'trailer', value: { size: BigInt(sent), sha256 } } });
   }
 
   const watchdog =
@@ -134,13 +154,20 @@ export async function writeChunkStream(
   } catch (err) {
     window.fail(err);
     if (idleError) throw idleError;
-    if (options.signal?.aborted) throw new DfsError(Code.Canceled, `chunk ${options.chunkId}: write canceled`, { cause: err });
+    if (options.signal?.aborted) {
+      const reason: unknown = options.signal.reason;
+      throw isDfsError(reason) ? reason : new DfsError(Code.Canceled, `chunk ${options.chunkId}: write canceled`, { cause: err });
+    }
     throw DfsError.from(err);
   } finally {
     if (watchdog) clearInterval(watchdog);
     options.signal?.removeEventListener('abort', onAbort);
+    // Ends the call if we got here by an error, and lets a file-backed
+    // source close: Connect stops pulling requests without returning them.
+    controller.abort();
+    if (!sourceDone) void Promise.resolve(source.return?.()).catch(() => undefined);
   }
-  if (!result || !digest) {
+  if (!result || !trailerSent) {
     throw new DfsError(Code.Internal, `chunk ${options.chunkId}: the datanode closed the stream without a result; retry the write`);
   }
   return { result, digest };
