@@ -122,7 +122,7 @@ describe('ReadChunk rejects', () => {
     const big = newChunkId();
     await writeTo(pool, node, [], framesOf(random(16 * MiB)), { chunkId: big });
     for (let i = 0; i < 3; i++) {
-      for await (const _ of readChunkStream(pool.client(DatanodeService, node.ready!.address), { chunkId: big })) break;
+      for await (const _ of readChunkStream(pool.client(DatanodeService, node.ready!.address), { chunkId: big, idleTimeoutMs: 3_000 })) break;
     }
     const client = pool.client(DatanodeService, node.ready!.address);
     expect(await eventually(async () => (await client.health({})).stats!.activeTransfers === 0)).toBe(true);

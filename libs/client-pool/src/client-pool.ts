@@ -2,7 +2,7 @@ import { HTTP2_MAX_SESSION_MEMORY_MB } from './tune-http2-server.js';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
-import { Code, DfsError, MAX_FRAME_SIZE } from '@dfs/proto';
+import { Code, DfsError, MAX_FRAME_SIZE, callError } from '@dfs/proto';
 import { abortError, abortableSleep } from './abortable-sleep.js';
 import { exponentialBackoff } from './exponential-backoff.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -147,7 +147,7 @@ export function createClientPool(init: ClientPoolInit = {}): ClientPool {
       try {
         return await fn(client(service, address), address, attempt);
       } catch (err) {
-        error = DfsError.from(err);
+        error = callError(err, signal);
       }
       // Checked here as well as in the policy: a custom policy must not be
       // able to repeat a call that failed for a reason that will not go away.

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { DfsError, errorReason, isDfsError } from './index.js';
+import { DfsError, callError, errorReason, isDfsError } from './index.js';
 
 describe('DfsError', () => {
   it('is a ConnectError carrying code, reason and retryability', () => {
@@ -51,5 +51,16 @@ describe('DfsError.from and connection failures', () => {
   it('leaves a server-classified error alone even with an errno in its cause', () => {
     const notFound = new ConnectError('gone', Code.NotFound, undefined, undefined, { code: 'ECONNREFUSED' });
     expect(DfsError.from(notFound).code).toBe(Code.NotFound);
+  });
+});
+
+describe('callError', () => {
+  it('turns a cancel nobody asked for into Unavailable, and keeps a real cancel', () => {
+    const rst = new ConnectError('http/2 stream closed with error code CANCEL (0x8)', Code.Canceled);
+    expect(callError(rst, undefined)).toMatchObject({ code: Code.Unavailable, retryable: true });
+    const ac = new AbortController();
+    ac.abort();
+    expect(callError(rst, ac.signal).code).toBe(Code.Canceled);
+    expect(callError(new ConnectError('nope', Code.NotFound), undefined).code).toBe(Code.NotFound);
   });
 });

@@ -82,6 +82,20 @@ export class DfsError extends ConnectError {
   }
 }
 
+/**
+ * The error of an RPC as a DfsError. A call that ends Canceled although the
+ * caller's own signal never aborted was not canceled by anyone: the peer
+ * died or the connection dropped (HTTP/2 reports RST_STREAM CANCEL), so it
+ * is Unavailable, and retryable.
+ */
+export function callError(value: unknown, callerSignal: AbortSignal | undefined): DfsError {
+  const error = DfsError.from(value);
+  if (error.code === Code.Canceled && !callerSignal?.aborted) {
+    return new DfsError(Code.Unavailable, `the connection was lost: ${error.rawMessage}`, { cause: value });
+  }
+  return error;
+}
+
 /** Duck-typed, so two copies of this package still agree. */
 export function isDfsError(value: unknown): value is DfsError {
   return value instanceof Error && (value as Partial<DfsError>).isDfsError === true && 'code' in value;

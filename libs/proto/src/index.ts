@@ -17,4 +17,4 @@ export {
   newChunkId,
 } from './limits.js';
 export { ChunkHasher, blockCount, bytesEqual, chunkSha256, rootOfBlockDigests, toHex, type ChunkDigest } from './chunk-hasher.js';
-export { Code, DfsError, errorReason, isDfsError, REASON_METADATA_KEY, type DfsErrorOptions, type DfsErrorReason } from './dfs-error.js';
+export { Code, DfsError, callError, errorReason, isDfsError, REASON_METADATA_KEY, type DfsErrorOptions, type DfsErrorReason } from './dfs-error.js';

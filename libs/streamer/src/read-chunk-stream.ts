@@ -6,9 +6,11 @@ import {
   DatanodeService,
   DfsError,
   blockCount,
+  callError,
   bytesEqual,
   rootOfBlockDigests,
   type ReadChunkHeader,
+  type ReadChunkResponse,
 } from '@dfs/proto';
 import { withIdleTimeout } from './with-idle-timeout.js';
 
@@ -45,22 +47,28 @@ export async function* readChunkStream(
   // own signal ends the call whichever way we leave.
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const offset = options.offset ?? 0;
+  const call = client.readChunk(
+    { chunkId: options.chunkId, offset: BigInt(offset), length: BigInt(options.length ?? 0), frameSize: options.frameSize ?? 0 },
+    { signal, timeoutMs: options.timeoutMs },
+  );
+  const responses = call[Symbol.asyncIterator]();
   try {
-    yield* verifiedRead(client, { ...options, signal });
+    yield* verifiedRead({ [Symbol.asyncIterator]: () => responses }, { ...options, signal });
   } catch (err) {
-    throw DfsError.from(err);
+    throw callError(err, options.signal);
   } finally {
     controller.abort();
+    // Let the aborted call settle: Connect clears its deadline timer only
+    // when the response iteration ends, and it would otherwise keep the
+    // process alive until the deadline.
+    void responses.next().catch(() => undefined);
   }
 }
 
-async function* verifiedRead(client: Client<typeof DatanodeService>, options: ReadChunkStreamOptions): AsyncGenerator<Uint8Array> {
+async function* verifiedRead(responses: AsyncIterable<ReadChunkResponse>, options: ReadChunkStreamOptions): AsyncGenerator<Uint8Array> {
   const offset = options.offset ?? 0;
   const what = `chunk ${options.chunkId}`;
-  const responses = client.readChunk(
-    { chunkId: options.chunkId, offset: BigInt(offset), length: BigInt(options.length ?? 0), frameSize: options.frameSize ?? 0 },
-    { signal: options.signal, timeoutMs: options.timeoutMs },
-  );
   const it = withIdleTimeout(responses, { idleTimeoutMs: options.idleTimeoutMs ?? 30_000, signal: options.signal, what });
   const first = await it.next();
   if (first.done || first.value.message.case !== 'header') {

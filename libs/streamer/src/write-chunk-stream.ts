@@ -6,6 +6,7 @@ import {
   DatanodeService,
   DfsError,
   WriteChunkRequestSchema,
+  callError,
   isDfsError,
   type ChunkDigest,
   type Replica,
@@ -139,9 +140,12 @@ export async function writeChunkStream(
       : undefined;
 
   let result: WriteChunkResult | undefined;
+  const responses = client.writeChunk(requests(), { signal: controller.signal, timeoutMs: options.timeoutMs })[Symbol.asyncIterator]();
   try {
-    const responses = client.writeChunk(requests(), { signal: controller.signal, timeoutMs: options.timeoutMs });
-    for await (const res of responses) {
+    for (;;) {
+      const next = await responses.next();
+      if (next.done) break;
+      const res = next.value;
       lastActivity = Date.now();
       if (res.message.case === 'progress') {
         const acked = Number(res.message.value.bytesAcked);
@@ -158,13 +162,15 @@ export async function writeChunkStream(
       const reason: unknown = options.signal.reason;
       throw isDfsError(reason) ? reason : new DfsError(Code.Canceled, `chunk ${options.chunkId}: write canceled`, { cause: err });
     }
-    throw DfsError.from(err);
+    throw callError(err, options.signal);
   } finally {
     if (watchdog) clearInterval(watchdog);
     options.signal?.removeEventListener('abort', onAbort);
     // Ends the call if we got here by an error, and lets a file-backed
     // source close: Connect stops pulling requests without returning them.
     controller.abort();
+    // Let an aborted call settle, so Connect clears its deadline timer.
+    if (!result) void responses.next().catch(() => undefined);
     if (!sourceDone) void Promise.resolve(source.return?.()).catch(() => undefined);
   }
   if (!result || !trailerSent) {
