@@ -12,5 +12,8 @@ module.exports = (displayName, overrides = {}) => ({
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  // protobuf-es keeps its text codec on globalThis by design; jest's global
+  // cleanup between files would only warn about it.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   ...overrides,
 });

@@ -31,6 +31,12 @@ export const datanodeConfigSchema = z
          * Frames in flight across all writes, per role (primary / replica):
          * what bounds a node's memory under many concurrent writes.
          */
+        /**
+         * Writes a node runs at once per role; more wait (unread, with
+         * keepalive acks). Every running write costs buffers whatever the
+         * windows, so this is what holds memory down under many writers.
+         */
+        maxActive: z.number().int().min(1).max(1024).default(3),
         memoryBudget: zSize.pipe(z.number().int().min(MAX_FRAME_SIZE)).default(32 * 1024 * 1024),
       })
       .strict()
@@ -63,6 +69,7 @@ export const DATANODE_ENV = {
   DATANODE_SHUTDOWN_GRACE: 'shutdownGraceMs',
   DATANODE_MEMORY_BUDGET: 'write.memoryBudget',
   DATANODE_STREAM_WINDOW: 'streamWindow',
+  DATANODE_MAX_ACTIVE_WRITES: 'write.maxActive',
   DATANODE_REPLICA_WINDOW: 'write.replicaWindowFrames',
 } as const;
 

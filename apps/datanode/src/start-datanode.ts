@@ -50,6 +50,7 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
         self,
         logger: log,
         budgets: { pipelined: new ByteBudget(config.write.memoryBudget), leaf: new ByteBudget(config.write.memoryBudget) },
+        slots: { pipelined: new ByteBudget(config.write.maxActive), leaf: new ByteBudget(config.write.maxActive) },
         version,
         startedAt: Date.now(),
         write: {

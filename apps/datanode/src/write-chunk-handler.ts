@@ -31,6 +31,8 @@ export interface WriteChunkHandlerDeps {
    * one shared budget could deadlock two nodes replicating to each other.
    */
   budgets: { pipelined: ByteBudget; leaf: ByteBudget };
+  /** Writes running at once, per role (same reason); a ByteBudget counting writes. */
+  slots: { pipelined: ByteBudget; leaf: ByteBudget };
   write: {
     maxFrameSize: number;
     idleTimeoutMs: number;
@@ -60,12 +62,29 @@ export function createWriteChunkHandler(deps: WriteChunkHandlerDeps) {
       op.end();
       throw err;
     }
+    // A node runs a bounded number of writes at once (per role); the others
+    // wait here without reading their frames, held back by HTTP/2 flow
+    // control, with keepalive acks so their clients do not time out.
+    const slots = incoming.header.pipeline.length > 0 ? deps.slots.pipelined : deps.slots.leaf;
+    let slotHeld = false;
     try {
+      const slot = slots.acquire(1, signal).then(() => (slotHeld = true));
+      slot.catch(() => undefined);
+      while (!(await Promise.race([slot, sleep(KEEPALIVE_MS)]))) {
+        yield create(WriteChunkResponseSchema, { message: { case: 'progress', value: { bytesAcked: 0n } } });
+      }
       yield* new PipelinedWrite(deps, incoming, signal).run();
     } finally {
+      if (slotHeld) slots.release(1);
       op.end();
     }
   };
+}
+
+const KEEPALIVE_MS = 1_000;
+
+function sleep(ms: number): Promise<false> {
+  return new Promise((resolve) => setTimeout(() => resolve(false), ms).unref());
 }
 
 class PipelinedWrite {

@@ -59,11 +59,12 @@ describe('ManagedProcess', () => {
       readyWhen: (l) => (l['msg'] === 'ready' ? 1 : undefined),
     });
     await p.start();
-    p.pause();
-    const stat = await readFile(`/proc/${p.pid}/stat`, 'utf8');
-    expect(stat.split(' ')[2]).toBe('T');
-    p.resume();
-    await stopAllProcesses();
+    await p.pause();
+    expect((await readFile(`/proc/${p.pid}/stat`, 'utf8')).split(' ')[2]).toBe('T');
+    await p.resume();
+    expect((await readFile(`/proc/${p.pid}/stat`, 'utf8')).split(' ')[2]).not.toBe('T');
+    await p.pause();
+    await stopAllProcesses(); // kills it while stopped
     expect(p.running).toBe(false);
   });
 

@@ -109,12 +109,31 @@ export class ManagedProcess<Ready> {
     }
   }
 
-  pause(): void {
-    if (this.running) this.child!.kill('SIGSTOP');
+  /** SIGSTOP, resolved once the kernel reports the process stopped. */
+  async pause(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill('SIGSTOP');
+    await this.waitForState((state) => state === 'T' || state === 't');
   }
 
-  resume(): void {
-    if (this.running) this.child!.kill('SIGCONT');
+  /** SIGCONT, resolved once the process runs again. */
+  async resume(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill('SIGCONT');
+    await this.waitForState((state) => state !== 'T' && state !== 't');
+  }
+
+  /** Signals are delivered asynchronously: poll /proc (Linux) until `ok(state)`, 2 s at most. */
+  private async waitForState(ok: (state: string) => boolean): Promise<void> {
+    const deadline = Date.now() + 2_000;
+    for (;;) {
+      const stat = await readFile(`/proc/${this.pid}/stat`, 'utf8').catch(() => undefined);
+      // The state follows the parenthesized command name, which may contain spaces.
+      const state = stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state === undefined || ok(state)) return;
+      if (Date.now() > deadline) throw new Error(`${this.options.name} (pid ${this.pid}) is still in state ${state} after 2 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   async restart(): Promise<Ready> {
@@ -135,11 +154,11 @@ export class ManagedProcess<Ready> {
   }
 }
 
-/** Stops every process still running (SIGCONT first, in case a test paused it). */
+/** Kills every process still running, paused ones included. */
 export async function stopAllProcesses(): Promise<void> {
   await Promise.all(
     [...live].map(async (p) => {
-      p.resume();
+      // A stopped process still dies of SIGKILL; no need to resume it first.
       await p.kill('SIGKILL');
     }),
   );

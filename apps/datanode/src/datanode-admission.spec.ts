@@ -1,0 +1,47 @@
+import { rm } from 'node:fs/promises';
+import { createClientPool, noRetry, type ClientPool } from '@dfs/client-pool';
+import { newChunkId } from '@dfs/proto';
+import { startDatanodeProcess, stopAllProcesses, type DatanodeProcess } from '@dfs/test-cluster';
+import { MiB, framesOf, random, readFrom, writeTo } from './test/chunk-client.js';
+
+// A node runs a bounded number of writes at once; the rest wait unread but
+// alive (keepalive acks), so their clients' idle timeouts do not fire.
+jest.setTimeout(60_000);
+
+let node: DatanodeProcess;
+let pool: ClientPool;
+
+beforeAll(async () => {
+  node = await startDatanodeProcess({ name: 'dn-admission', env: { DATANODE_MAX_ACTIVE_WRITES: '1' } });
+  pool = createClientPool({ policy: noRetry });
+});
+
+afterAll(async () => {
+  await pool?.close();
+  await stopAllProcesses();
+  if (node) await rm(node.dataDir, { recursive: true, force: true });
+});
+
+it('queues writes beyond the limit and completes them all, without idle timeouts', async () => {
+  const datas = [random(4 * MiB), random(4 * MiB), random(4 * MiB)];
+  const ids = datas.map(() => newChunkId());
+  const started = Date.now();
+  const firstAck: number[] = [];
+  // Each write takes about 1.2 s (a slow source); with one slot, the last to
+  // get it waits longer than its 1.5 s idle timeout, which only the node's
+  // keepalive acks can satisfy.
+  const results = await Promise.all(
+    datas.map((data, i) =>
+      writeTo(pool, node, [], framesOf(data, () => new Promise((r) => setTimeout(r, 400))), {
+        chunkId: ids[i],
+        idleTimeoutMs: 1_500,
+        onProgress: (n) => {
+          if (n > 0 && firstAck[i] === undefined) firstAck[i] = Date.now() - started;
+        },
+      }),
+    ),
+  );
+  expect(Math.max(...firstAck)).toBeGreaterThan(1_500);
+  expect(results.every((r) => r.result.replicas[0]!.durable)).toBe(true);
+  for (const [i, id] of ids.entries()) expect((await readFrom(pool, node, id)).equals(datas[i]!)).toBe(true);
+});
