@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { createClientPool, noRetry, type ClientPool } from '@dfs/client-pool';
 import { Code, DatanodeService, MAX_CHUNK_SIZE, MAX_FRAME_SIZE, newChunkId } from '@dfs/proto';
 import { ManagedProcess, startDatanodeProcess, stopAllProcesses, workspaceRoot, type DatanodeProcess } from '@dfs/test-cluster';
@@ -157,6 +157,34 @@ describe('DeleteChunks and Health', () => {
 });
 
 describe('configuration', () => {
+  it('reads a YAML file, with the environment taking precedence', async () => {
+    const file = join(tmpdir(), `dfs-dn-${process.pid}.yaml`);
+    await writeFile(file, 'host: 127.0.0.1\nport: 1\nzone: rack-a\ncapacity: 5GiB\nwrite:\n  minReplicas: 1\n');
+    const dn = await startDatanodeProcess({ name: 'dn-yaml', args: ['--config', file] }); // env DATANODE_PORT=0 beats port: 1
+    try {
+      const h = await pool.client(DatanodeService, dn.ready!.address).health({});
+      expect(h.stats!.capacityBytes).toBe(5n * 1024n ** 3n);
+      expect(dn.ready!.port).not.toBe(1);
+    } finally {
+      await dn.stop();
+      await rm(dn.dataDir, { recursive: true, force: true });
+      await rm(file, { force: true });
+    }
+  });
+
+  it('refuses a YAML file with an unknown key, naming file, line and key', async () => {
+    const file = join(tmpdir(), `dfs-dn-bad-${process.pid}.yaml`);
+    await writeFile(file, 'zone: rack-a\nwrite:\n  minReplica: 1\n');
+    const dataDir = join(tmpdir(), `dfs-dn-bad-yaml-${process.pid}`);
+    try {
+      await expect(startDatanodeProcess({ name: 'dn-bad-yaml', dataDir, args: ['--config', file] })).rejects.toThrow(/code 78[\s\S]*dfs-dn-bad-\d+\.yaml:3[\s\S]*minReplica/);
+    } finally {
+      await rm(file, { force: true });
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(`${dataDir}.log`, { force: true });
+    }
+  });
+
   it('refuses to start on invalid settings, naming each one', async () => {
     const bad = new ManagedProcess({
       name: 'dn-bad-config',

@@ -20,6 +20,8 @@ export interface StartDatanodeOptions {
   logFile?: string;
   /** Extra environment (DATANODE_*, LOG_LEVEL …). The port is always ephemeral unless set here. */
   env?: Record<string, string>;
+  /** Command-line arguments, e.g. ['--config', file]. */
+  args?: string[];
 }
 
 export type DatanodeProcess = ManagedProcess<DatanodeReady> & { readonly dataDir: string };
@@ -33,6 +35,7 @@ export async function startDatanodeProcess(options: StartDatanodeOptions = {}): 
   const proc = new ManagedProcess<DatanodeReady>({
     name,
     script,
+    args: options.args,
     logFile: options.logFile ?? `${dataDir}.log`,
     env: { DATANODE_HOST: '127.0.0.1', DATANODE_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...options.env },
     readyWhen: (line) =>
