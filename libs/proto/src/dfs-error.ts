@@ -20,6 +20,7 @@ export type DfsErrorReason =
   | 'SHUTTING_DOWN'
   | 'DISK_FULL'
   | 'TRUNCATED_STREAM'
+  | 'BAD_PATH'
   | 'CONFIG';
 
 export const REASON_METADATA_KEY = 'dfs-reason';

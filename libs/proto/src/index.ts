@@ -18,3 +18,4 @@ export {
 } from './limits.js';
 export { ChunkHasher, blockCount, bytesEqual, chunkSha256, rootOfBlockDigests, toHex, type ChunkDigest } from './chunk-hasher.js';
 export { Code, DfsError, callError, errorReason, isDfsError, REASON_METADATA_KEY, type DfsErrorOptions, type DfsErrorReason } from './dfs-error.js';
+export { MAX_COMPONENT_BYTES, MAX_PATH_BYTES, baseName, isSameOrBelow, normalizePath, parentPath, validatePath } from './dfs-path.js';
