@@ -38,6 +38,13 @@ describe('module boundaries', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 
+  it('keep the SDK (scope:client) to client and shared code', () => {
+    // No scope:client project exists yet; the constraint it will meet is this one.
+    const { depConstraints } = require('../eslint.base.cjs') as { depConstraints: Array<{ sourceTag: string; onlyDependOnLibsWithTags: string[] }> };
+    const client = depConstraints.find((c) => c.sourceTag === 'scope:client');
+    expect(client?.onlyDependOnLibsWithTags.sort()).toEqual(['scope:client', 'scope:shared']);
+  });
+
   it('allow an app to use server and shared libs, and its tests to use test tools', () => {
     expect(boundaryErrors('apps/datanode/src/probe.ts', "import { createChunkStore } from '@dfs/chunk-store';\nexport const x = createChunkStore;\n")).toEqual([]);
     expect(boundaryErrors('apps/datanode/src/probe.spec.ts', "import { startDatanodeProcess } from '@dfs/test-cluster';\nexport const x = startDatanodeProcess;\n")).toEqual([]);
