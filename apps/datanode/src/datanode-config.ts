@@ -14,6 +14,10 @@ export const datanodeConfigSchema = z
     /** Where chunks and the node id live. */
     dataDir: z.string().min(1).default('.dfs/datanode'),
     zone: z.string().default(''),
+    /** Coordinators to register with (host:port, failover order); none runs the node standalone. */
+    coordinators: z.array(z.string().regex(/^[^\s/]+:\d{1,5}$/, 'expected host:port')).default([]),
+    /** Full chunk report this often, besides the one after registering. */
+    reportIntervalMs: zDuration.default(3_600_000),
     /** Capacity to report; default the filesystem's size. */
     capacity: zSize.optional(),
     logLevel: z.string().default('info'),
@@ -61,6 +65,8 @@ export const DATANODE_ENV = {
   DATANODE_ADVERTISE_ADDRESS: 'advertiseAddress',
   DATA_DIR: 'dataDir',
   DATANODE_ZONE: 'zone',
+  DATANODE_COORDINATORS: 'coordinators',
+  DATANODE_REPORT_INTERVAL: 'reportIntervalMs',
   DATANODE_CAPACITY: 'capacity',
   LOG_LEVEL: 'logLevel',
   DATANODE_MIN_REPLICAS: 'write.minReplicas',

@@ -12,9 +12,9 @@ import {
   type CopyChunkRequest,
   type DeleteChunksRequest,
 } from '@dfs/proto';
-import { writeChunkStream } from '@dfs/streamer';
 import type { InFlight } from './in-flight.js';
 import { createReadChunkHandler } from './read-chunk-handler.js';
+import { copyChunkTo } from './copy-chunk-to.js';
 import { createWriteChunkHandler, type WriteChunkHandlerDeps } from './write-chunk-handler.js';
 
 export interface DatanodeServiceDeps extends WriteChunkHandlerDeps {
@@ -50,30 +50,8 @@ export function registerDatanodeService(router: ConnectRouter, deps: DatanodeSer
     async copyChunk(req: CopyChunkRequest, ctx: HandlerContext) {
       if (!isChunkId(req.chunkId)) throw new DfsError(Code.InvalidArgument, 'malformed chunk id: expected 32 lowercase hex characters', { reason: 'BAD_CHUNK_ID' });
       if (!req.target?.address) throw new DfsError(Code.InvalidArgument, 'copy target missing: name the node to copy to');
-      const op = deps.inFlight.begin('copy');
-      const reader = await deps.store.openReader(req.chunkId, { signal: ctx.signal }).catch((err: unknown) => {
-        op.end();
-        throw err;
-      });
-      try {
-        const signal = AbortSignal.any([ctx.signal, op.signal]);
-        const { info } = reader;
-        await writeChunkStream(deps.pool.client(DatanodeService, req.target.address), {
-          chunkId: info.chunkId,
-          size: info.size,
-          sha256: info.sha256,
-          uploadId: info.uploadId,
-          frames: reader.read({ offset: 0, length: 0, signal }),
-          minReplicas: 1,
-          windowFrames: deps.write.replicaWindowFrames,
-          idleTimeoutMs: deps.write.replicaIdleTimeoutMs,
-          signal,
-        });
-        return { result: create(ReplicaResultSchema, { replica: req.target, durable: true }) };
-      } finally {
-        op.end();
-        await reader.close();
-      }
+      await copyChunkTo(deps, req.chunkId, req.target, ctx.signal);
+      return { result: create(ReplicaResultSchema, { replica: req.target, durable: true }) };
     },
 
     async health() {

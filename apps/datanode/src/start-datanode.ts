@@ -8,6 +8,8 @@ import { MAX_FRAME_SIZE, ReplicaSchema } from '@dfs/proto';
 import { create } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
 import type { DatanodeConfig } from './datanode-config.js';
+import { CoordinatorAgent } from './coordinator-agent.js';
+import { copyChunkTo } from './copy-chunk-to.js';
 import { registerDatanodeService } from './datanode-service.js';
 import { InFlight } from './in-flight.js';
 import { loadNodeId } from './node-identity.js';
@@ -41,6 +43,13 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
   const inFlight = new InFlight();
   const self = create(ReplicaSchema, { nodeId, address: '' });
 
+  const writeConfig = {
+    maxFrameSize: config.write.maxFrameSize,
+    idleTimeoutMs: config.write.idleTimeoutMs,
+    replicaIdleTimeoutMs: config.write.replicaIdleTimeoutMs,
+    replicaWindowFrames: config.write.replicaWindowFrames,
+    defaultMinReplicas: config.write.minReplicas,
+  };
   const handler = connectNodeAdapter({
     routes: (router) =>
       registerDatanodeService(router, {
@@ -53,13 +62,7 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
         slots: { pipelined: new ByteBudget(config.write.maxActive), leaf: new ByteBudget(config.write.maxActive) },
         version,
         startedAt: Date.now(),
-        write: {
-          maxFrameSize: config.write.maxFrameSize,
-          idleTimeoutMs: config.write.idleTimeoutMs,
-          replicaIdleTimeoutMs: config.write.replicaIdleTimeoutMs,
-          replicaWindowFrames: config.write.replicaWindowFrames,
-          defaultMinReplicas: config.write.minReplicas,
-        },
+        write: writeConfig,
       }),
     readMaxBytes: MAX_MESSAGE_BYTES,
     writeMaxBytes: MAX_MESSAGE_BYTES,
@@ -82,10 +85,26 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
   self.address = config.advertiseAddress ?? `${config.host}:${port}`;
   log.info({ address: self.address, port, host: config.host, dataDir: config.dataDir }, 'datanode listening');
 
+  const agent =
+    config.coordinators.length > 0
+      ? new CoordinatorAgent({
+          coordinators: config.coordinators,
+          pool,
+          store,
+          self: { nodeId, address: self.address, zone: config.zone },
+          logger: log,
+          activeTransfers: () => inFlight.size,
+          copyChunk: (chunkId, target, signal) => copyChunkTo({ store, pool, inFlight, write: writeConfig }, chunkId, target, signal),
+          reportIntervalMs: config.reportIntervalMs,
+        })
+      : undefined;
+  agent?.start();
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info({ inFlight: inFlight.size }, 'datanode shutting down');
+      await agent?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const drained = await inFlight.drain(config.shutdownGraceMs);
       if (!drained.finished) log.warn({ canceled: drained.canceled }, 'canceled in-flight operations at shutdown');
