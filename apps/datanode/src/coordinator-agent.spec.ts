@@ -19,7 +19,7 @@ let store: ChunkStore;
 let pool: ClientPool;
 let server: http2.Http2Server | undefined;
 
-const seen = { registers: 0, reports: [] as string[][], heartbeats: 0 };
+const seen = { registers: 0, reports: [] as string[][], heartbeats: 0, removed: [] as string[] };
 let nextHeartbeat: Pick<Partial<HeartbeatResponse>, 'commands' | 'reregister'> = {};
 
 async function freePort(): Promise<number> {
@@ -43,8 +43,9 @@ function startCoordinator(port: number): Promise<void> {
             seen.reports.push(req.chunkIds);
             return { unknownChunkIds: [] };
           },
-          heartbeat: () => {
+          heartbeat: (req) => {
             seen.heartbeats++;
+            seen.removed.push(...req.removedChunkIds);
             const res = create(HeartbeatResponseSchema, { membershipVersion: 7n, ...nextHeartbeat });
             nextHeartbeat = {};
             return res;
@@ -76,7 +77,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dfs-agent-'));
   store = await createChunkStore(dir);
   pool = createClientPool({ policy: exponentialBackoff({ baseMs: 10, maxMs: 50, maxAttempts: 2 }) });
-  Object.assign(seen, { registers: 0, reports: [], heartbeats: 0 });
+  Object.assign(seen, { registers: 0, reports: [], heartbeats: 0, removed: [] });
 });
 
 afterEach(async () => {
@@ -132,6 +133,7 @@ it('deletes chunks on command and registers again when asked', async () => {
     for (let i = 0; i < 100 && (await store.has(drop)); i++) await new Promise((r) => setTimeout(r, 20));
     expect(await store.has(drop)).toBe(false);
     expect(await store.has(keep)).toBe(true);
+    await until(() => seen.removed.includes(drop)); // confirmed back to the coordinator
     nextHeartbeat = { reregister: true };
     await until(() => seen.registers >= 2);
   } finally {

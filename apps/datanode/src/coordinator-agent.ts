@@ -33,6 +33,8 @@ export class CoordinatorAgent {
   private running: Promise<void> | undefined;
   private membershipVersion = 0n;
   private intervalMs = 2_000;
+  /** Chunks deleted (or found absent) on command, confirmed with the next heartbeat. */
+  private removed: string[] = [];
 
   constructor(private readonly o: CoordinatorAgentOptions) {}
 
@@ -119,9 +121,17 @@ export class CoordinatorAgent {
   private async heartbeat(): Promise<HeartbeatResponse | undefined> {
     try {
       const stats = await this.stats();
-      const res = await this.call((c) => c.heartbeat({ nodeId: this.o.self.nodeId, stats, knownMembershipVersion: this.membershipVersion }, { signal: this.signal }));
-      this.membershipVersion = res.membershipVersion;
-      return res;
+      const removedChunkIds = this.removed.splice(0, 10_000);
+      try {
+        const res = await this.call((c) =>
+          c.heartbeat({ nodeId: this.o.self.nodeId, stats, knownMembershipVersion: this.membershipVersion, removedChunkIds }, { signal: this.signal }),
+        );
+        this.membershipVersion = res.membershipVersion;
+        return res;
+      } catch (err) {
+        this.removed.unshift(...removedChunkIds); // confirmed with the next heartbeat instead
+        throw err;
+      }
     } catch (err) {
       this.signal.throwIfAborted();
       this.o.logger.warn({ err: DfsError.from(err).rawMessage }, 'heartbeat failed');
@@ -133,7 +143,11 @@ export class CoordinatorAgent {
     try {
       if (command.command.case === 'deleteChunks') {
         let deleted = 0;
-        for (const id of command.command.value.chunkIds) if (await this.o.store.delete(id)) deleted++;
+        for (const id of command.command.value.chunkIds) {
+          if (await this.o.store.delete(id)) deleted++;
+          // Absent counts as removed too: the coordinator only needs to know it is gone.
+          this.removed.push(id);
+        }
         this.o.logger.info({ requested: command.command.value.chunkIds.length, deleted }, 'deleted chunks on command');
       } else if (command.command.case === 'copyChunk') {
         const { chunkId, target } = command.command.value;
