@@ -1,0 +1,205 @@
+// The etcd store against a real etcd (one server for the file, a fresh key
+// prefix per store). The shared contract suite runs here, plus the parts only
+// etcd has: leases, spread chunk lists, compare-and-swap races, txn limits.
+import { startEtcd, type EtcdServer } from '@dfs/test-cluster';
+import { Code, newChunkId } from '@dfs/proto';
+import type { ChunkRef, CommitInput, ListPage, MetadataStore, UploadRecord } from '../metadata-store.js';
+import { describeMetadataContract } from '../testing/metadata-contract.js';
+import { openEtcdMetadataStore, type EtcdMetadataStoreOptions } from './etcd-metadata-store.js';
+
+let etcd: EtcdServer | undefined;
+let seq = 0;
+const opened: MetadataStore[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd({ name: 'etcd-metadata' });
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+  await etcd?.stop();
+});
+
+async function open(options: Partial<EtcdMetadataStoreOptions> = {}): Promise<MetadataStore> {
+  const store = await openEtcdMetadataStore({ endpoints: [etcd!.endpoint], prefix: `t${process.pid}-${seq++}`, ...options });
+  opened.push(store);
+  return store;
+}
+
+function chunks(count: number): ChunkRef[] {
+  return Array.from({ length: count }, (_, index) => ({ chunkId: newChunkId(), index, size: 1024, sha256: new Uint8Array(32).fill(index % 256), replicas: ['n1', 'n2'] }));
+}
+
+function input(path: string, chunkCount: number, init: Partial<CommitInput> = {}): CommitInput {
+  return { uploadId: newChunkId(), path, size: chunkCount * 1024, sha256: new Uint8Array(32), chunkSize: 1024, replication: 2, overwrite: false, chunks: chunks(chunkCount), ...init };
+}
+
+function upload(path: string, expiresInMs: number): UploadRecord {
+  const now = Date.now();
+  return { uploadId: newChunkId(), path, size: 2048, chunkSize: 1024, replication: 2, overwrite: false, createdAt: new Date(now), expiresAt: new Date(now + expiresInMs), placements: [], abandonedChunkIds: [] };
+}
+
+// Each test gets a fresh prefix, so the contract's tests never see each other's keys.
+describeMetadataContract('etcd', () => openEtcdMetadataStore({ endpoints: [etcd!.endpoint], prefix: `c${process.pid}-${seq++}` }), { large: true });
+
+/** Runs `count` calls one after another; `first` settles after the first one. */
+function serially<T>(count: number, call: (i: number) => Promise<T>): { first: Promise<unknown>; all: Promise<unknown>; results: T[] } {
+  const results: T[] = [];
+  let started!: () => void;
+  const first = new Promise<void>((resolve) => (started = resolve));
+  const all = (async () => {
+    for (let i = 0; i < count; i++) {
+      results.push(await call(i));
+      if (i === 0) started();
+    }
+  })();
+  return { first, all, results };
+}
+
+function shownTop(page: ListPage): string[] {
+  return page.entries.map((e) => (e.kind === 'file' ? `f:${e.file.path}` : `d:${e.path}`));
+}
+
+describe('EtcdMetadataStore (etcd specifics)', () => {
+  it('lets exactly one of two racing large commits win and discards the loser’s chunk list', async () => {
+    const store = await open();
+    const [a, b] = [input('/race', 300), input('/race', 300)];
+    const results = await Promise.allSettled([store.commitFile(a), store.commitFile(b)]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(Code[lost.reason.code as Code]).toBe('AlreadyExists');
+    const loser = results[0]!.status === 'rejected' ? a : b;
+    expect(await store.isChunkReferenced(loser.chunks[7]!.chunkId)).toBe(false);
+  });
+
+  it('keeps the chunks of a large commit referenced when a retry races the original', async () => {
+    const store = await open();
+    const big = input('/twice', 300);
+    const [a, b] = await Promise.all([store.commitFile(big), store.commitFile(big)]);
+    expect([a.alreadyCommitted, b.alreadyCommitted].sort()).toEqual([false, true]);
+    expect(b.file.fileId).toBe(a.file.fileId);
+    expect(await store.isChunkReferenced(big.chunks[299]!.chunkId)).toBe(true);
+    let count = 0;
+    for await (const _ of store.readChunks(a.file.fileId)) count++;
+    expect(count).toBe(300);
+  });
+
+  it('keeps an upload of 20,000 placements (more than one etcd value holds) and commits it', async () => {
+    const store = await open();
+    const up = upload('/many', 60_000);
+    const planned = chunks(20_000);
+    up.placements = planned.map((c) => ({ index: c.index, chunkId: c.chunkId, nodeIds: ['node-with-a-long-identifier-1', 'node-with-a-long-identifier-2'] }));
+    await store.createUpload(up);
+    const replacement = newChunkId();
+    const placed = await store.placeChunks(up.uploadId, [{ index: 19_999, chunkId: replacement, nodeIds: ['n9'] }], up.expiresAt);
+    expect(placed.placements).toHaveLength(20_000);
+    expect(placed.placements[19_999]!.chunkId).toBe(replacement);
+    expect(placed.abandonedChunkIds).toEqual([planned[19_999]!.chunkId]);
+    planned[19_999]!.chunkId = replacement;
+    await store.commitFile({ ...input('/many', 0), uploadId: up.uploadId, chunks: planned });
+    expect(await store.getUpload(up.uploadId)).toBeUndefined();
+    expect(await store.isChunkReferenced(replacement)).toBe(true);
+    const gc = await store.peekGc(10);
+    expect(gc.flatMap((e) => (e.kind === 'chunks' ? e.chunkIds : []))).toEqual([placed.abandonedChunkIds[0]]);
+  }, 60_000);
+
+  it('drops an upload whose lease runs out, index included', async () => {
+    const store = await open({ uploadLeaseGraceSeconds: 0 });
+    const up = upload('/leased', 1000);
+    await store.createUpload(up);
+    expect(await store.getUpload(up.uploadId)).toBeDefined();
+    const deadline = Date.now() + 8000;
+    while ((await store.getUpload(up.uploadId)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(await store.getUpload(up.uploadId)).toBeUndefined();
+    expect(await store.expiredUploads(new Date(Date.now() + 60_000), 10)).toEqual([]);
+  }, 15_000);
+
+  it('lists expired uploads oldest first and follows placeChunks moving the expiry', async () => {
+    const store = await open();
+    const [late, early] = [upload('/u1', 20_000), upload('/u2', 10_000)];
+    await store.createUpload(late);
+    await store.createUpload(early);
+    const in30s = new Date(Date.now() + 30_000);
+    expect((await store.expiredUploads(in30s, 10)).map((u) => u.uploadId)).toEqual([early.uploadId, late.uploadId]);
+    await store.placeChunks(early.uploadId, [{ index: 0, chunkId: newChunkId(), nodeIds: ['n1'] }], new Date(Date.now() + 60_000));
+    expect((await store.expiredUploads(in30s, 10)).map((u) => u.uploadId)).toEqual([late.uploadId]);
+    await expect(store.createUpload(late)).rejects.toMatchObject({ code: Code.AlreadyExists });
+  });
+
+  it('refuses a tree rename larger than one transaction, naming the limit, and changes nothing', async () => {
+    const store = await open();
+    await Promise.all(Array.from({ length: 70 }, (_, i) => store.commitFile(input(`/wide/f${i}`, 1))));
+    await expect(store.rename('/wide', '/moved')).rejects.toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining('subdirectories') });
+    expect((await store.list('/wide', { recursive: true, limit: 100 })).entries).toHaveLength(70);
+    expect(await store.deletePath('/wide', { recursive: true })).toEqual({ filesDeleted: 70 });
+    expect((await store.list('/')).entries).toEqual([]);
+  });
+
+  it('keeps a tree delete and a tree rename atomic while commits land in the same tree', async () => {
+    const store = await open();
+    const shown = async (dir: string) => (await store.list(dir, { recursive: true, limit: 1000 })).entries.map((e) => (e.kind === 'file' ? e.file.path : e.path));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => store.commitFile(input(`/t/old/f${i}`, 1))));
+    // Commits one after another, so the delete's read, its compare and its retries fall between them.
+    const committed = serially(20, (i) => store.commitFile(input(`/t/new/f${i}`, 1)));
+    await committed.first;
+    const { filesDeleted } = await store.deletePath('/t', { recursive: true });
+    await committed.all;
+    // Whatever landed after the delete is intact and listed; what it hid went to GC exactly once.
+    const live = (await Promise.all(committed.results.map((c) => store.getFile(c.file.path)))).filter((f) => f !== undefined);
+    expect(await shown('/t')).toEqual(live.map((f) => f.path).sort());
+    expect(live.length).toBeLessThan(20); // the first commit was there before the delete began
+    expect(filesDeleted).toBe(30 + 20 - live.length);
+    expect(new Set((await store.peekGc(1000)).map((e) => (e.kind === 'file' ? e.fileId : ''))).size).toBe(filesDeleted);
+
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.commitFile(input(`/m/a/f${i}`, 1))));
+    const more = serially(10, (i) => store.commitFile(input(`/m/a/g${i}`, 1)));
+    await more.first;
+    const { filesRenamed } = await store.rename('/m/a', '/m/b');
+    await more.all;
+    const [a, b] = [await shown('/m/a'), await shown('/m/b')];
+    expect(b).toHaveLength(filesRenamed);
+    expect(a.length + b.length).toBe(20);
+    expect(shownTop(await store.list('/m'))).toEqual([...(a.length ? ['d:/m/a'] : []), 'd:/m/b']);
+  });
+
+  it('keeps a directory apart from its string-prefix siblings in both listings', async () => {
+    const store = await open();
+    for (const p of ['/a/x', '/a/y/z', '/ab/x', '/a-b', '/a.txt']) await store.commitFile(input(p, 1));
+    const top = (await store.list('/')).entries.map((e) => (e.kind === 'file' ? `f:${e.file.path}` : `d:${e.path}`));
+    expect(top).toEqual(['f:/a-b', 'f:/a.txt', 'd:/a', 'd:/ab']); // a directory sorts as "/a/"
+    const below = (await store.list('/a', { recursive: true })).entries.map((e) => (e.kind === 'file' ? e.file.path : e.path));
+    expect(below).toEqual(['/a/x', '/a/y/z']);
+  });
+
+  it('versions membership with a counter bumped in the same transaction as the record', async () => {
+    const store = await open();
+    const node = { nodeId: 'n1', address: '127.0.0.1:1', zone: 'z', state: 'healthy' as const, capacityBytes: 10, usedBytes: 1, freeBytes: 9, chunkCount: 0, activeTransfers: 0, registeredAt: new Date(), lastHeartbeat: new Date() };
+    const versions = await Promise.all(['n1', 'n2', 'n3', 'n1'].map((nodeId) => store.putNode({ ...node, nodeId })));
+    expect(versions.map((n) => n.version).sort()).toEqual([1, 2, 3, 4]);
+    const changed = await store.nodesChangedSince(2);
+    expect(changed.version).toBe(4);
+    expect(changed.full).toBe(false);
+    expect(changed.nodes.every((n) => n.version > 2)).toBe(true);
+    expect((await store.nodesChangedSince(99)).full).toBe(true);
+  });
+
+  it('acknowledges the files of a tree delete one by one', async () => {
+    const store = await open();
+    for (const p of ['/t/a', '/t/b', '/t/c']) await store.commitFile(input(p, 1));
+    await store.deletePath('/t', { recursive: true });
+    const gc = await store.peekGc(10);
+    expect(gc).toHaveLength(3);
+    await store.ackGc([gc[0]!.gcId]);
+    expect((await store.peekGc(10)).map((e) => e.gcId)).toEqual([gc[1]!.gcId, gc[2]!.gcId]);
+    await store.ackGc(gc.slice(1).map((e) => e.gcId));
+    expect(await store.peekGc(10)).toEqual([]);
+  });
+
+  it('says which endpoints it cannot reach', async () => {
+    await expect(openEtcdMetadataStore({ endpoints: ['http://127.0.0.1:1'] })).rejects.toMatchObject({
+      code: Code.Unavailable,
+      message: expect.stringContaining('127.0.0.1:1'),
+    });
+  }, 20_000);
+});

@@ -1,0 +1,271 @@
+// The etcd implementation of MetadataStore: what lets several coordinators
+// share one namespace. Key layout: etcd-keys.ts; commits: etcd-commit.ts;
+// uploads: etcd-uploads.ts; deletes and renames: etcd-tree.ts. Every write is
+// a compare-and-swap on mod revisions, retried on conflict; no etcd lock is
+// ever taken.
+import { Code, DfsError } from '@dfs/proto';
+import { Etcd3 } from 'etcd3';
+import type {
+  ChunkRef,
+  CommitInput,
+  CommitResult,
+  FileRecord,
+  GcEntry,
+  ListOptions,
+  ListPage,
+  MetadataStore,
+  NodeRecord,
+  Placement,
+  UploadRecord,
+} from '../metadata-store.js';
+import { commitFile, discardChunkList, readChunks } from './etcd-commit.js';
+import { decodeFile, decodeNode, encodeGc, encodeNode, expandGc, type StoredGc } from './etcd-codec.js';
+import { retryCas, type EtcdContext } from './etcd-context.js';
+import { keys } from './etcd-keys.js';
+import { EtcdKv, toNumber } from './etcd-kv.js';
+import { list } from './etcd-list.js';
+import { deletePath, rename } from './etcd-tree.js';
+import { abortUpload, createUpload, expiredUploads, placeChunks, readUpload, uploadReferences } from './etcd-uploads.js';
+
+export interface EtcdMetadataStoreOptions {
+  endpoints: string[];
+  /** Key prefix of this namespace (several DFS clusters, or test runs, can share one etcd). Default "dfs". */
+  prefix?: string;
+  /** Aborts the initial connection check. */
+  signal?: AbortSignal;
+  /** etcd's --max-txn-ops. Default 128 (etcd's default). */
+  maxTxnOps?: number;
+  /** Default 20,000 (see etcd-tree.ts). */
+  maxTreeDeleteFiles?: number;
+  /**
+   * An upload's keys hang on a lease of (expiresAt - now) + this grace. The
+   * coordinator's sweeper normally aborts an expired upload first (through
+   * expiredUploads, which queues its chunks for GC); the lease only removes
+   * sessions nobody swept, whose chunks then go as orphans. Default 3600.
+   */
+  uploadLeaseGraceSeconds?: number;
+  /** How long a committed upload id stays idempotent. Default 24 h. */
+  committedTtlSeconds?: number;
+}
+
+export class EtcdMetadataStore implements MetadataStore {
+  readonly backend = 'etcd' as const;
+  private readonly ctx: EtcdContext;
+  private readonly kv: EtcdKv;
+  private readonly graceSeconds: number;
+  private readonly committedTtl: number;
+  private committed: { leaseId: Promise<string>; grantedAt: number } | undefined;
+
+  constructor(
+    private readonly client: Etcd3,
+    options: EtcdMetadataStoreOptions,
+  ) {
+    this.kv = new EtcdKv(client, options.prefix ?? 'dfs', options.endpoints);
+    this.graceSeconds = options.uploadLeaseGraceSeconds ?? 3600;
+    this.committedTtl = options.committedTtlSeconds ?? 24 * 3600;
+    this.ctx = {
+      kv: this.kv,
+      maxTxnOps: options.maxTxnOps ?? 128,
+      maxTreeDeleteFiles: options.maxTreeDeleteFiles ?? 20_000,
+      committedLease: () => this.committedLease(),
+    };
+  }
+
+  // ---- namespace ----
+
+  async getFile(path: string): Promise<FileRecord | undefined> {
+    const kv = await this.kv.get(keys.file(path));
+    return kv && decodeFile(kv.value);
+  }
+
+  readChunks(fileId: string, options?: { fromIndex?: number }): AsyncIterable<ChunkRef> {
+    return readChunks(this.ctx, fileId, options?.fromIndex);
+  }
+
+  commitFile(input: CommitInput): Promise<CommitResult> {
+    return commitFile(this.ctx, input);
+  }
+
+  deletePath(path: string, options?: { recursive?: boolean }): Promise<{ filesDeleted: number }> {
+    return deletePath(this.ctx, path, options?.recursive ?? false);
+  }
+
+  rename(from: string, to: string, options?: { overwrite?: boolean }): Promise<{ filesRenamed: number }> {
+    return rename(this.ctx, from, to, options?.overwrite ?? false);
+  }
+
+  list(dir: string, options?: ListOptions): Promise<ListPage> {
+    return list(this.ctx, dir, options);
+  }
+
+  /** Scans every file record (status pages only: O(files)). */
+  async counts(): Promise<{ files: number; chunks: number; uploads: number }> {
+    let files = 0;
+    let chunks = 0;
+    for await (const kv of this.kv.scan(keys.filesBelow('/'))) {
+      files++;
+      chunks += decodeFile(kv.value).chunkCount;
+    }
+    return { files, chunks, uploads: await this.kv.count(keys.uploads()) };
+  }
+
+  // ---- upload sessions ----
+
+  async createUpload(upload: UploadRecord): Promise<void> {
+    await createUpload(this.ctx, upload, Math.max(1, (upload.expiresAt.getTime() - Date.now()) / 1000) + this.graceSeconds);
+  }
+
+  async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
+    return (await readUpload(this.ctx, uploadId))?.upload;
+  }
+
+  async placeChunks(uploadId: string, placements: Placement[], expiresAt: Date): Promise<UploadRecord> {
+    const { leaseId, moved } = await placeChunks(this.ctx, uploadId, placements, expiresAt);
+    // A keep-alive restarts the lease's granted TTL from now, which follows a session timeout measured from the last activity.
+    if (moved) await this.kv.keepAliveOnce(leaseId);
+    const session = await readUpload(this.ctx, uploadId);
+    if (!session) throw new DfsError(Code.NotFound, `upload ${uploadId} ended while chunks were placed (committed, aborted or expired)`);
+    return session.upload;
+  }
+
+  async abortUpload(uploadId: string, reason: 'aborted' | 'expired'): Promise<UploadRecord | undefined> {
+    return (await abortUpload(this.ctx, uploadId, reason))?.upload;
+  }
+
+  expiredUploads(now: Date, limit: number): Promise<UploadRecord[]> {
+    return expiredUploads(this.ctx, now, limit);
+  }
+
+  async isChunkReferenced(chunkId: string): Promise<boolean> {
+    const owner = await this.kv.get(keys.chunkOwner(chunkId));
+    // The owner key may be left over from a commit that lost; only a file that exists (live or GC-pending) counts.
+    if (owner && (await this.kv.get(keys.fileMeta(owner.value.toString('utf8'))))) return true;
+    return uploadReferences(this.ctx, chunkId);
+  }
+
+  // ---- membership ----
+
+  async putNode(node: Omit<NodeRecord, 'version'>): Promise<NodeRecord> {
+    return retryCas(`registration of node ${node.nodeId}`, async () => {
+      const counter = await this.kv.get(keys.membershipVersion());
+      const record: NodeRecord = { ...node, version: (counter ? toNumber(counter.value.toString('utf8')) : 0) + 1 };
+      const res = await this.kv.txn(
+        [this.kv.modIs(keys.membershipVersion(), counter?.mod ?? 0)],
+        [this.kv.put(keys.membershipVersion(), String(record.version)), this.kv.put(keys.node(node.nodeId), encodeNode(record))],
+      );
+      return res.succeeded ? record : undefined;
+    });
+  }
+
+  async getNode(nodeId: string): Promise<NodeRecord | undefined> {
+    const kv = await this.kv.get(keys.node(nodeId));
+    return kv && decodeNode(kv.value);
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    const nodes: NodeRecord[] = [];
+    for await (const kv of this.kv.scan(keys.nodes())) nodes.push(decodeNode(kv.value));
+    return nodes;
+  }
+
+  async nodesChangedSince(sinceVersion: number): Promise<{ nodes: NodeRecord[]; version: number; full: boolean }> {
+    // Counter and records from one transaction, so `version` covers exactly the records returned.
+    const res = await this.kv.txn([], [this.kv.getOp(keys.membershipVersion()), { request_range: this.kv.rangeRequest(keys.nodes(), {}) }]);
+    const counter = res.responses[0]!.response_range.kvs[0];
+    const version = counter ? toNumber(counter.value.toString('utf8')) : 0;
+    const all = res.responses[1]!.response_range.kvs.map((kv) => decodeNode(kv.value));
+    // Records are never dropped, so history is complete unless the caller is ahead of this store (a reset): then resync.
+    if (sinceVersion > version) return { nodes: all, version, full: true };
+    return { nodes: all.filter((n) => n.version > sinceVersion), version, full: false };
+  }
+
+  // ---- garbage collection queue ----
+
+  async peekGc(limit: number): Promise<GcEntry[]> {
+    const out: GcEntry[] = [];
+    for await (const kv of this.kv.scan(keys.gcAll(), { pageSize: Math.min(1000, Math.max(1, limit)) })) {
+      out.push(...expandGc(kv.key, kv.value));
+      if (out.length >= limit) break;
+    }
+    return out.slice(0, limit);
+  }
+
+  async ackGc(gcIds: string[]): Promise<void> {
+    const byKey = new Map<string, Set<string>>();
+    for (const id of gcIds) {
+      const hash = id.indexOf('#');
+      const key = hash < 0 ? id : id.slice(0, hash);
+      if (!key.startsWith(keys.gcAll())) continue;
+      const set = byKey.get(key) ?? new Set<string>();
+      if (hash >= 0) set.add(id.slice(hash + 1));
+      byKey.set(key, set);
+    }
+    for (const [key, fileIds] of byKey) {
+      await retryCas(`GC acknowledgement of ${key}`, async () => {
+        const kv = await this.kv.get(key);
+        if (!kv) return true;
+        const entry = JSON.parse(kv.value.toString('utf8')) as StoredGc;
+        const rest = entry.kind === 'files' ? entry.fileIds.filter((id) => !fileIds.has(id)) : [];
+        const op = rest.length === 0 ? this.kv.del(key) : this.kv.put(key, encodeGc({ ...entry, fileIds: rest } as StoredGc));
+        return (await this.kv.txn([this.kv.modIs(key, kv.mod)], [op])).succeeded ? true : undefined;
+      });
+    }
+  }
+
+  async purgeFile(fileId: string): Promise<void> {
+    const meta = await this.kv.get(keys.fileMeta(fileId));
+    if (meta) {
+      // Renames keep the record's path current, so a live file is found where its record says.
+      const { path } = decodeFile(meta.value);
+      const live = await this.getFile(path);
+      if (live?.fileId === fileId) {
+        throw new DfsError(Code.FailedPrecondition, `file ${fileId} is live at ${path}: only a deleted or replaced file is purged; delete it first`);
+      }
+    }
+    await discardChunkList(this.ctx, fileId);
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+
+  // ---- helpers ----
+
+  /** One lease for all committed-upload markers granted within an hour: each lives between committedTtl and committedTtl + 1 h. */
+  private committedLease(): Promise<string> {
+    const now = Date.now();
+    if (!this.committed || now - this.committed.grantedAt > 3600_000) {
+      const leaseId = this.kv.grantLease(this.committedTtl + 3600);
+      this.committed = { leaseId, grantedAt: now };
+      leaseId.catch(() => (this.committed = undefined));
+    }
+    return this.committed.leaseId;
+  }
+}
+
+/** Connects to etcd and checks that it answers; Unavailable (naming the endpoints) when it does not. */
+export async function openEtcdMetadataStore(options: EtcdMetadataStoreOptions): Promise<EtcdMetadataStore> {
+  if (options.endpoints.length === 0) {
+    throw new DfsError(Code.InvalidArgument, 'no etcd endpoints given: set ETCD_ENDPOINTS, e.g. http://127.0.0.1:2379');
+  }
+  const client = new Etcd3({ hosts: options.endpoints, dialTimeout: 5000 });
+  const store = new EtcdMetadataStore(client, options);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      store.getNode('\0probe'),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer within 10 s')), 10_000);
+        options.signal?.addEventListener('abort', () => reject(new DfsError(Code.Canceled, 'opening the etcd metadata store was canceled')), { once: true });
+      }),
+    ]);
+    return store;
+  } catch (err) {
+    client.close();
+    if (err instanceof DfsError && err.code === Code.Canceled) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new DfsError(Code.Unavailable, `cannot reach etcd at ${options.endpoints.join(', ')} (${message}): start etcd or fix ETCD_ENDPOINTS`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}

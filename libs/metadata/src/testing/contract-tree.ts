@@ -1,0 +1,132 @@
+// Contract: deleting and renaming files and whole trees.
+import { describe, expect, it } from '@jest/globals';
+import { Code } from '@dfs/proto';
+import { allChunks, allGc, expectCode, gcFileIds, listAll, putFile, shown, type ContractContext } from './contract-fixtures.js';
+
+export function treeContract(ctx: ContractContext): void {
+  describe('deletePath', () => {
+    it('hides a file at once and queues it for GC; its chunks stay readable until purgeFile', async () => {
+      const { file } = await putFile(ctx.store, '/del/one', { chunkCount: 2 });
+      const [c0] = await allChunks(ctx.store, file.fileId);
+      expect(await ctx.store.deletePath('/del/one')).toEqual({ filesDeleted: 1 });
+      expect(await ctx.store.getFile('/del/one')).toBeUndefined();
+      expect((await ctx.store.list('/')).entries).toEqual([]);
+      const gc = await allGc(ctx.store);
+      expect(gc).toEqual([expect.objectContaining({ kind: 'file', fileId: file.fileId, reason: 'deleted' })]);
+      expect(await allChunks(ctx.store, file.fileId)).toHaveLength(2);
+      expect(await ctx.store.isChunkReferenced(c0!.chunkId)).toBe(true);
+      await ctx.store.purgeFile(file.fileId);
+      expect(await ctx.store.isChunkReferenced(c0!.chunkId)).toBe(false);
+      expect((await ctx.store.counts()).files).toBe(0);
+    });
+
+    it('is NotFound when nothing is there', async () => {
+      await putFile(ctx.store, '/a/b');
+      const err = await expectCode(ctx.store.deletePath('/nothing'), Code.NotFound);
+      expect(err.message).toContain('/nothing');
+      await expectCode(ctx.store.deletePath('/a/b/c', { recursive: true }), Code.NotFound);
+      // A string prefix is not a path prefix: "/ab" holds nothing of "/abc".
+      await putFile(ctx.store, '/abc');
+      await expectCode(ctx.store.deletePath('/ab', { recursive: true }), Code.NotFound);
+      expect(await ctx.store.getFile('/a/b')).toBeDefined();
+      expect(await ctx.store.getFile('/abc')).toBeDefined();
+    });
+
+    it('refuses a non-empty directory without recursive (FailedPrecondition)', async () => {
+      await putFile(ctx.store, '/dir/x');
+      await expectCode(ctx.store.deletePath('/dir'), Code.FailedPrecondition);
+      expect(await ctx.store.getFile('/dir/x')).toBeDefined();
+    });
+
+    it('deletes a whole tree with recursive, and nothing beside it', async () => {
+      const inside = ['/t/a', '/t/b/c', '/t/b/d/e'];
+      const outside = ['/t0', '/tt/a', '/t-x', '/u'];
+      const ids: string[] = [];
+      for (const p of inside) ids.push((await putFile(ctx.store, p)).file.fileId);
+      for (const p of outside) await putFile(ctx.store, p);
+      expect(await ctx.store.deletePath('/t', { recursive: true })).toEqual({ filesDeleted: 3 });
+      for (const p of inside) expect(await ctx.store.getFile(p)).toBeUndefined();
+      for (const p of outside) expect(await ctx.store.getFile(p)).toBeDefined();
+      expect([...gcFileIds(await allGc(ctx.store), 'deleted')].sort()).toEqual([...ids].sort());
+      expect(shown((await listAll(ctx.store, '/', { recursive: true })).entries)).toEqual(['f:/t-x', 'f:/t0', 'f:/tt/a', 'f:/u']);
+    });
+
+    it('deletes a single file with recursive too', async () => {
+      await putFile(ctx.store, '/solo');
+      expect(await ctx.store.deletePath('/solo', { recursive: true })).toEqual({ filesDeleted: 1 });
+    });
+  });
+
+  describe('rename', () => {
+    it('moves a file, keeping its id and chunks', async () => {
+      const { file } = await putFile(ctx.store, '/r/a', { chunkCount: 3 });
+      expect(await ctx.store.rename('/r/a', '/s/b')).toEqual({ filesRenamed: 1 });
+      expect(await ctx.store.getFile('/r/a')).toBeUndefined();
+      const moved = await ctx.store.getFile('/s/b');
+      expect(moved).toMatchObject({ path: '/s/b', fileId: file.fileId, size: file.size, chunkCount: 3 });
+      expect(await allChunks(ctx.store, file.fileId)).toHaveLength(3);
+      expect(await allGc(ctx.store)).toEqual([]);
+    });
+
+    it('is NotFound for a missing source', async () => {
+      await expectCode(ctx.store.rename('/missing', '/x'), Code.NotFound);
+    });
+
+    it('refuses a taken target without overwrite (AlreadyExists), replaces a file with overwrite', async () => {
+      const a = await putFile(ctx.store, '/a');
+      const b = await putFile(ctx.store, '/b');
+      await expectCode(ctx.store.rename('/a', '/b'), Code.AlreadyExists);
+      expect((await ctx.store.getFile('/a'))!.fileId).toBe(a.file.fileId);
+      expect((await ctx.store.getFile('/b'))!.fileId).toBe(b.file.fileId);
+
+      expect(await ctx.store.rename('/a', '/b', { overwrite: true })).toEqual({ filesRenamed: 1 });
+      expect(await ctx.store.getFile('/a')).toBeUndefined();
+      expect((await ctx.store.getFile('/b'))!.fileId).toBe(a.file.fileId);
+      expect(await allGc(ctx.store)).toEqual([expect.objectContaining({ kind: 'file', fileId: b.file.fileId, reason: 'overwritten' })]);
+    });
+
+    it('moves a whole tree, and nothing beside it', async () => {
+      const inside = ['/src/a', '/src/b/c', '/src/b/d/e'];
+      for (const p of inside) await putFile(ctx.store, p);
+      await putFile(ctx.store, '/src0');
+      await putFile(ctx.store, '/srcx/y');
+      const idOf = async (p: string) => (await ctx.store.getFile(p))!.fileId;
+      const before = await Promise.all(inside.map(idOf));
+
+      expect(await ctx.store.rename('/src', '/dst/sub')).toEqual({ filesRenamed: 3 });
+      const after = await Promise.all(inside.map((p) => idOf(p.replace('/src', '/dst/sub'))));
+      expect(after).toEqual(before);
+      expect(shown((await listAll(ctx.store, '/', { recursive: true })).entries)).toEqual([
+        'f:/dst/sub/a',
+        'f:/dst/sub/b/c',
+        'f:/dst/sub/b/d/e',
+        'f:/src0',
+        'f:/srcx/y',
+      ]);
+      expect((await ctx.store.getFile('/dst/sub/b/c'))!.path).toBe('/dst/sub/b/c');
+    });
+
+    it('refuses to move a tree into itself (InvalidArgument)', async () => {
+      await putFile(ctx.store, '/t/x');
+      const err = await expectCode(ctx.store.rename('/t', '/t/inner'), Code.InvalidArgument);
+      expect(err.message).toContain('/t');
+      expect(await ctx.store.getFile('/t/x')).toBeDefined();
+    });
+
+    it('refuses a tree onto a taken target (AlreadyExists) and changes nothing', async () => {
+      await putFile(ctx.store, '/t1/x');
+      await putFile(ctx.store, '/t2/y');
+      await putFile(ctx.store, '/f');
+      await expectCode(ctx.store.rename('/t1', '/t2'), Code.AlreadyExists);
+      await expectCode(ctx.store.rename('/t1', '/f'), Code.AlreadyExists);
+      expect(shown((await listAll(ctx.store, '/', { recursive: true })).entries)).toEqual(['f:/f', 'f:/t1/x', 'f:/t2/y']);
+    });
+
+    it('refuses to move a file below another file (FailedPrecondition)', async () => {
+      await putFile(ctx.store, '/file');
+      await putFile(ctx.store, '/other');
+      await expectCode(ctx.store.rename('/other', '/file/child'), Code.FailedPrecondition);
+      expect(await ctx.store.getFile('/other')).toBeDefined();
+    });
+  });
+}
