@@ -3,3 +3,5 @@
 export { ManagedProcess, stopAllProcesses, type ManagedProcessOptions } from './managed-process.js';
 export { startDatanodeProcess, type DatanodeProcess, type DatanodeReady, type StartDatanodeOptions } from './start-datanode-process.js';
 export { workspaceRoot } from './workspace-root.js';
+export { startEtcd, freePorts, type EtcdServer, type StartEtcdOptions } from './start-etcd.js';
+export { startCoordinatorProcess, type CoordinatorProcess, type CoordinatorReady, type StartCoordinatorOptions } from './start-coordinator-process.js';

@@ -7,8 +7,10 @@ import { createInterface } from 'node:readline';
 export interface ManagedProcessOptions {
   /** Shown in errors and log file names, e.g. "datanode-2". */
   name: string;
-  /** Script run with this Node binary. */
+  /** Script run with this Node binary (ignored when `command` is set). */
   script: string;
+  /** An executable to run instead of Node (e.g. etcd); `args` are its arguments. */
+  command?: string;
   args?: string[];
   env?: Record<string, string>;
   /** Every stderr/stdout line goes here; named in failures. */
@@ -49,7 +51,8 @@ export class ManagedProcess<Ready> {
     this.ready = undefined;
     await mkdir(dirname(this.options.logFile), { recursive: true });
     this.log = createWriteStream(this.options.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [this.options.script, ...(this.options.args ?? [])], {
+    const { command, script, args = [] } = this.options;
+    const child = spawn(command ?? process.execPath, command ? args : [script, ...args], {
       env: { ...process.env, ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
