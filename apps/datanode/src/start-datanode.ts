@@ -1,8 +1,6 @@
-import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { createChunkStore, type ChunkStore } from '@dfs/chunk-store';
-import { HTTP2_SERVER_OPTIONS, createClientPool, tuneHttp2Server } from '@dfs/client-pool';
+import { createClientPool, serveHttp2 } from '@dfs/client-pool';
 import { ByteBudget } from '@dfs/streamer';
 import { MAX_FRAME_SIZE, ReplicaSchema } from '@dfs/proto';
 import { create } from '@bufbuild/protobuf';
@@ -67,21 +65,8 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
     readMaxBytes: MAX_MESSAGE_BYTES,
     writeMaxBytes: MAX_MESSAGE_BYTES,
   });
-  const server = tuneHttp2Server(http2.createServer({ ...HTTP2_SERVER_OPTIONS }, handler), { initialWindowSize: config.streamWindow });
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => {
-    sessions.add(s);
-    s.on('close', () => sessions.delete(s));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listener = await serveHttp2(handler, { host: config.host, port: config.port, windows: { initialWindowSize: config.streamWindow } });
+  const port = listener.port;
   self.address = config.advertiseAddress ?? `${config.host}:${port}`;
   log.info({ address: self.address, port, host: config.host, dataDir: config.dataDir }, 'datanode listening');
 
@@ -105,14 +90,10 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
     (closing ??= (async () => {
       log.info({ inFlight: inFlight.size }, 'datanode shutting down');
       await agent?.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const drained = await inFlight.drain(config.shutdownGraceMs);
-      if (!drained.finished) log.warn({ canceled: drained.canceled }, 'canceled in-flight operations at shutdown');
-      // Idle client sessions would keep server.close() waiting forever.
-      for (const s of sessions) s.close();
-      const forced = setTimeout(() => sessions.forEach((s) => s.destroy()), 2_000);
-      await closed;
-      clearTimeout(forced);
+      await listener.close(async () => {
+        const drained = await inFlight.drain(config.shutdownGraceMs);
+        if (!drained.finished) log.warn({ canceled: drained.canceled }, 'canceled in-flight operations at shutdown');
+      });
       await pool.close();
       await store.close();
       log.info('datanode stopped');

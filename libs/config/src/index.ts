@@ -5,3 +5,4 @@ export { ConfigError } from './config-error.js';
 export { zSize, parseSize } from './z-size.js';
 export { zDuration, parseDuration } from './z-duration.js';
 export { zPort } from './z-port.js';
+export { EXIT_CONFIG, loadConfigOrExit } from './load-config-or-exit.js';
