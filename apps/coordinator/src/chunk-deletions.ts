@@ -1,0 +1,133 @@
+import { create } from '@bufbuild/protobuf';
+import type { Membership } from '@dfs/cluster';
+import type { GcEntry, MetadataStore } from '@dfs/metadata';
+import { NodeCommandSchema, type NodeCommand } from '@dfs/proto';
+import type { Logger } from 'pino';
+
+export interface ChunkDeletionsOptions {
+  /** GC entries looked at per poll. Default 10,000. */
+  batch?: number;
+  /** Chunk ids per delete command. Default 10,000. */
+  commandSize?: number;
+}
+
+interface Tracked {
+  entry: GcEntry;
+  /** `${nodeId}\n${chunkId}` pairs not yet confirmed deleted. */
+  outstanding: Set<string>;
+  chunkIds: Set<string>;
+}
+
+/**
+ * Turns the GC queue into delete commands for datanodes. A queue entry is
+ * expanded into (node, chunk) pairs: the recorded replicas of a deleted or
+ * overwritten file, or every known node for chunks of an aborted upload. The
+ * pairs go out with heartbeats; a pair is done when the node reports the
+ * chunk removed. An entry is acknowledged (and a file's chunk list purged)
+ * only when all its pairs are done, so a node that was down meanwhile still
+ * learns of the deletion: its next chunk report lists the chunk, which is
+ * still known deleted here, and a command follows.
+ */
+export class ChunkDeletions {
+  private readonly tracked = new Map<string, Tracked>();
+  /** chunk id → gc ids that delete it (tombstones while their entries are open). */
+  private readonly deleted = new Map<string, Set<string>>();
+  private readonly pending = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly membership: Membership,
+    private readonly logger: Logger,
+    private readonly options: ChunkDeletionsOptions = {},
+  ) {}
+
+  /** Takes new GC entries from the store and queues their deletes. Call periodically. */
+  async poll(): Promise<number> {
+    // Entries stay queued until every replica confirmed, so the oldest ones
+    // are mostly tracked already; a generous window finds the new ones.
+    // (Known limit: over `batch` stuck entries, e.g. on dead nodes, hide newer ones.)
+    const entries = await this.store.peekGc(this.options.batch ?? 10_000);
+    let added = 0;
+    for (const entry of entries) {
+      if (this.tracked.has(entry.gcId)) continue;
+      added++;
+      const t: Tracked = { entry, outstanding: new Set(), chunkIds: new Set() };
+      this.tracked.set(entry.gcId, t);
+      if (entry.kind === 'file') {
+        for await (const chunk of this.store.readChunks(entry.fileId)) this.track(t, chunk.chunkId, chunk.replicas);
+      } else {
+        const everyone = this.membership.nodes().map((n) => n.nodeId);
+        for (const id of entry.chunkIds) this.track(t, id, everyone);
+      }
+      await this.finishIfDone(t);
+    }
+    return added;
+  }
+
+  /** Delete commands for a node, taken off its queue (a lost command is re-sent after its next chunk report). */
+  commandsFor(nodeId: string): NodeCommand[] {
+    const ids = this.pending.get(nodeId);
+    if (!ids || ids.size === 0) return [];
+    const take = [...ids].slice(0, this.options.commandSize ?? 10_000);
+    for (const id of take) ids.delete(id);
+    return [create(NodeCommandSchema, { command: { case: 'deleteChunks', value: { chunkIds: take } } })];
+  }
+
+  /** The node no longer holds these chunks. */
+  confirmRemoved(nodeId: string, chunkIds: readonly string[]): void {
+    for (const chunkId of chunkIds) {
+      for (const gcId of this.deleted.get(chunkId) ?? []) {
+        const t = this.tracked.get(gcId);
+        if (!t) continue;
+        t.outstanding.delete(`${nodeId}\n${chunkId}`);
+        void this.finishIfDone(t);
+      }
+    }
+  }
+
+  isDeleted(chunkId: string): boolean {
+    return this.deleted.has(chunkId);
+  }
+
+  /** A node reported a chunk that is known deleted: tell it again. */
+  deleteOn(nodeId: string, chunkId: string): void {
+    for (const gcId of this.deleted.get(chunkId) ?? []) this.tracked.get(gcId)?.outstanding.add(`${nodeId}\n${chunkId}`);
+    this.queue(nodeId, chunkId);
+  }
+
+  private track(t: Tracked, chunkId: string, nodeIds: readonly string[]): void {
+    let gcIds = this.deleted.get(chunkId);
+    if (!gcIds) this.deleted.set(chunkId, (gcIds = new Set()));
+    gcIds.add(t.entry.gcId);
+    t.chunkIds.add(chunkId);
+    for (const nodeId of nodeIds) {
+      t.outstanding.add(`${nodeId}\n${chunkId}`);
+      this.queue(nodeId, chunkId);
+    }
+  }
+
+  private queue(nodeId: string, chunkId: string): void {
+    let ids = this.pending.get(nodeId);
+    if (!ids) this.pending.set(nodeId, (ids = new Set()));
+    ids.add(chunkId);
+  }
+
+  private async finishIfDone(t: Tracked): Promise<void> {
+    if (t.outstanding.size > 0 || !this.tracked.has(t.entry.gcId)) return;
+    this.tracked.delete(t.entry.gcId);
+    try {
+      if (t.entry.kind === 'file') await this.store.purgeFile(t.entry.fileId);
+      await this.store.ackGc([t.entry.gcId]);
+    } catch (err) {
+      // Left in the queue: the next coordinator start tracks it again.
+      this.logger.warn({ err, gcId: t.entry.gcId }, 'could not acknowledge a finished GC entry');
+      return;
+    }
+    for (const id of t.chunkIds) {
+      const g = this.deleted.get(id);
+      g?.delete(t.entry.gcId);
+      if (g && g.size === 0) this.deleted.delete(id);
+    }
+    this.logger.debug({ gcId: t.entry.gcId, kind: t.entry.kind }, 'GC entry done');
+  }
+}

@@ -1,0 +1,71 @@
+import { loadConfig, zDuration, zPort } from '@dfs/config';
+import { z } from 'zod';
+
+/** Everything a coordinator can be told; defaults suit a laptop. */
+export const coordinatorConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0 picks a free port (logged at start). */
+    port: zPort.default(8080),
+    /** Where the embedded metadata store keeps its file. */
+    dataDir: z.string().min(1).default('.dfs/coordinator'),
+    logLevel: z.string().default('info'),
+    metadata: z
+      .object({
+        backend: z.enum(['embedded', 'etcd', 'memory']).default('embedded'),
+        /** etcd client URLs or host:port, for backend etcd. */
+        etcdEndpoints: z.array(z.string().min(1)).default([]),
+        /** Key prefix in etcd, so clusters can share one etcd. */
+        etcdPrefix: z.string().min(1).default('dfs'),
+      })
+      .strict()
+      .prefault({}),
+    files: z
+      .object({
+        defaultReplication: z.number().int().min(1).max(16).default(3),
+        /** Durable copies each chunk needs at commit (capped at the file's replication). */
+        minReplicas: z.number().int().min(1).max(16).default(2),
+        /** An upload session expires this long after its last activity. */
+        uploadTtlMs: zDuration.default(15 * 60_000),
+        maxPlacementsPerCall: z.number().int().min(1).max(10_000).default(1_000),
+      })
+      .strict()
+      .prefault({}),
+    membership: z
+      .object({
+        heartbeatIntervalMs: zDuration.default(2_000),
+        suspectAfterMs: zDuration.default(6_000),
+        deadAfterMs: zDuration.default(30_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.metadata.backend === 'etcd' && c.metadata.etcdEndpoints.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['metadata', 'etcdEndpoints'], message: 'backend etcd needs ETCD_ENDPOINTS (comma-separated host:port)' });
+    }
+  });
+
+export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;
+
+export const COORDINATOR_ENV = {
+  COORDINATOR_HOST: 'host',
+  COORDINATOR_PORT: 'port',
+  DATA_DIR: 'dataDir',
+  LOG_LEVEL: 'logLevel',
+  METADATA_BACKEND: 'metadata.backend',
+  ETCD_ENDPOINTS: 'metadata.etcdEndpoints',
+  ETCD_PREFIX: 'metadata.etcdPrefix',
+  DFS_DEFAULT_REPLICATION: 'files.defaultReplication',
+  DFS_MIN_REPLICAS: 'files.minReplicas',
+  DFS_UPLOAD_TTL: 'files.uploadTtlMs',
+  DFS_HEARTBEAT_INTERVAL: 'membership.heartbeatIntervalMs',
+  DFS_SUSPECT_AFTER: 'membership.suspectAfterMs',
+  DFS_DEAD_AFTER: 'membership.deadAfterMs',
+} as const;
+
+/** Defaults < YAML file (COORDINATOR_CONFIG or `file`) < environment. Throws ConfigError listing every problem. */
+export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env, file?: string): CoordinatorConfig {
+  return loadConfig(coordinatorConfigSchema, { env, envMap: COORDINATOR_ENV, file, fileEnvVar: 'COORDINATOR_CONFIG' });
+}

@@ -1,0 +1,100 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import type { ServiceImpl } from '@connectrpc/connect';
+import type { Membership, NodeRecord, NodeStats } from '@dfs/cluster';
+import type { MetadataStore } from '@dfs/metadata';
+import { Code, CoordinatorService, DfsError, NodeInfoSchema, NodeState, type NodeInfo, type NodeStats as NodeStatsMessage } from '@dfs/proto';
+import type { ChunkDeletions } from './chunk-deletions.js';
+
+const STATE: Record<NodeRecord['state'], NodeState> = {
+  healthy: NodeState.HEALTHY,
+  suspect: NodeState.SUSPECT,
+  dead: NodeState.DEAD,
+  draining: NodeState.DRAINING,
+  drained: NodeState.DRAINED,
+};
+
+/** RegisterNode, Heartbeat, ReportChunks, ListNodes, ClusterStatus. */
+export function membershipHandlers(membership: Membership, store: MetadataStore, deletions: ChunkDeletions): Partial<ServiceImpl<typeof CoordinatorService>> {
+  return {
+    async registerNode(req) {
+      const node = await membership.register({ nodeId: req.nodeId, address: req.address, zone: req.zone, stats: statsOf(req.stats) });
+      return { membershipVersion: BigInt(membership.version), heartbeatIntervalMs: membership.heartbeatIntervalMs, reportChunks: node !== undefined };
+    },
+
+    async heartbeat(req) {
+      let result;
+      try {
+        result = await membership.heartbeat(req.nodeId, statsOf(req.stats), Number(req.knownMembershipVersion));
+      } catch (err) {
+        // A node this coordinator does not know (restart, failover, declared dead) registers again.
+        if (DfsError.from(err).code === Code.NotFound) return { reregister: true, membershipVersion: BigInt(membership.version) };
+        throw err;
+      }
+      deletions.confirmRemoved(req.nodeId, req.removedChunkIds);
+      return {
+        membershipVersion: BigInt(result.membershipVersion),
+        fullResync: result.full,
+        nodeUpdates: result.updates.map(nodeInfo),
+        commands: deletions.commandsFor(req.nodeId),
+      };
+    },
+
+    async reportChunks(req) {
+      if (!membership.node(req.nodeId)) throw new DfsError(Code.FailedPrecondition, `node ${req.nodeId} is not registered: register before reporting chunks`);
+      const unknownChunkIds: string[] = [];
+      for (const id of req.chunkIds) {
+        if (deletions.isDeleted(id)) deletions.deleteOn(req.nodeId, id);
+        else if (!(await store.isChunkReferenced(id))) unknownChunkIds.push(id);
+      }
+      return { unknownChunkIds };
+    },
+
+    async listNodes() {
+      return { nodes: membership.nodes().map(nodeInfo), membershipVersion: BigInt(membership.version) };
+    },
+
+    async clusterStatus() {
+      const counts = membership.counts();
+      const nodes = membership.nodes();
+      const { files, chunks } = await store.counts();
+      return {
+        nodesHealthy: counts.healthy,
+        nodesSuspect: counts.suspect,
+        nodesDead: counts.dead,
+        capacityBytes: BigInt(nodes.reduce((a, n) => a + (n.state === 'dead' ? 0 : n.capacityBytes), 0)),
+        usedBytes: BigInt(nodes.reduce((a, n) => a + (n.state === 'dead' ? 0 : n.usedBytes), 0)),
+        files: BigInt(files),
+        chunks: BigInt(chunks),
+      };
+    },
+  };
+}
+
+function statsOf(s: NodeStatsMessage | undefined): NodeStats {
+  if (!s) throw new DfsError(Code.InvalidArgument, 'stats missing: send capacity, used and free bytes');
+  return {
+    capacityBytes: Number(s.capacityBytes),
+    usedBytes: Number(s.usedBytes),
+    freeBytes: Number(s.freeBytes),
+    chunkCount: Number(s.chunkCount),
+    activeTransfers: s.activeTransfers,
+  };
+}
+
+export function nodeInfo(n: NodeRecord): NodeInfo {
+  return create(NodeInfoSchema, {
+    nodeId: n.nodeId,
+    address: n.address,
+    zone: n.zone,
+    state: STATE[n.state],
+    capacityBytes: BigInt(n.capacityBytes),
+    usedBytes: BigInt(n.usedBytes),
+    freeBytes: BigInt(n.freeBytes),
+    chunkCount: BigInt(n.chunkCount),
+    lastHeartbeat: timestampFromMs(n.lastHeartbeat.getTime()),
+    registeredAt: timestampFromMs(n.registeredAt.getTime()),
+    version: BigInt(n.version),
+    activeTransfers: n.activeTransfers,
+  });
+}

@@ -1,0 +1,96 @@
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { createMembership, type Membership } from '@dfs/cluster';
+import { serveHttp2 } from '@dfs/client-pool';
+import { createMetadataStore, type MetadataStore } from '@dfs/metadata';
+import { CoordinatorService } from '@dfs/proto';
+import type { Logger } from 'pino';
+import { ChunkDeletions } from './chunk-deletions.js';
+import { clusterPlacer } from './cluster-placer.js';
+import type { CoordinatorConfig } from './coordinator-config.js';
+import { membershipHandlers } from './membership-handlers.js';
+import { namespaceHandlers } from './namespace-handlers.js';
+
+export interface Coordinator {
+  readonly address: string;
+  readonly port: number;
+  readonly store: MetadataStore;
+  readonly membership: Membership;
+  close(): Promise<void>;
+}
+
+/** Opens the metadata store, loads membership, serves CoordinatorService and runs the background loops. */
+export async function startCoordinator(config: CoordinatorConfig, logger: Logger): Promise<Coordinator> {
+  const m = config.metadata;
+  const store = await createMetadataStore(
+    m.backend === 'etcd' ? { backend: 'etcd', endpoints: m.etcdEndpoints, prefix: m.etcdPrefix } : m.backend === 'embedded' ? { backend: 'embedded', dataDir: config.dataDir } : { backend: 'memory' },
+  );
+  const membership = createMembership({
+    store,
+    heartbeatIntervalMs: config.membership.heartbeatIntervalMs,
+    suspectAfterMs: config.membership.suspectAfterMs,
+    deadAfterMs: config.membership.deadAfterMs,
+    onPersistError: (err, nodeId) => logger.warn({ nodeId, err: err.rawMessage }, 'could not persist a node record; retrying'),
+  });
+  for (const t of await membership.load()) logger.info(t, 'node state after restart');
+  const deletions = new ChunkDeletions(store, membership, logger);
+
+  const handler = connectNodeAdapter({
+    routes: (router) =>
+      router.service(CoordinatorService, {
+        ...namespaceHandlers(store, clusterPlacer(membership), {
+          defaultReplication: config.files.defaultReplication,
+          minReplicas: config.files.minReplicas,
+          uploadTtlMs: config.files.uploadTtlMs,
+          maxPlacementsPerCall: config.files.maxPlacementsPerCall,
+          now: Date.now,
+        }),
+        ...membershipHandlers(membership, store, deletions),
+      }),
+  });
+  const listener = await serveHttp2(handler, { host: config.host, port: config.port });
+  const port = listener.port;
+  const address = `${config.host}:${port}`;
+  logger.info({ address, port, backend: m.backend }, 'coordinator listening');
+
+  const loops = [
+    every(config.membership.heartbeatIntervalMs / 2, async () => {
+      for (const t of await membership.tick()) logger.info(t, 'node state changed');
+    }),
+    every(1_000, () => deletions.poll().then(() => undefined)),
+    every(5_000, async () => {
+      for (const u of await store.expiredUploads(new Date(), 100)) {
+        await store.abortUpload(u.uploadId, 'expired');
+        logger.info({ uploadId: u.uploadId, path: u.path }, 'upload expired; its chunks are queued for deletion');
+      }
+    }),
+  ];
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    port,
+    store,
+    membership,
+    close: () =>
+      (closing ??= (async () => {
+        loops.forEach((stop) => stop());
+        await listener.close();
+        await membership.flush();
+        await store.close();
+        logger.info('coordinator stopped');
+      })()),
+  };
+
+  /** Runs `task` every `ms`, never overlapping itself; errors are logged, not fatal. */
+  function every(ms: number, task: () => Promise<void>): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      task()
+        .catch((err: unknown) => logger.warn({ err }, 'background task failed; retrying'))
+        .finally(() => (running = false));
+    }, ms);
+    return () => clearInterval(timer);
+  }
+}

@@ -1,0 +1,99 @@
+import { Code, DEFAULT_CHUNK_SIZE, DfsError, MAX_CHUNK_SIZE, isChunkId } from '@dfs/proto';
+
+/** Smallest chunk size a file may use (the data path itself allows 1 B chunks). */
+export const MIN_FILE_CHUNK_SIZE = 1024;
+/** Most chunks one file may have: 64 MiB chunks make that 64 TiB. */
+export const MAX_CHUNKS_PER_FILE = 1_000_000;
+
+/** The chunk size an upload asks for (0 = the default), checked. */
+export function resolveChunkSize(requested: bigint): number {
+  if (requested === 0n) return DEFAULT_CHUNK_SIZE;
+  if (requested < BigInt(MIN_FILE_CHUNK_SIZE) || requested > BigInt(MAX_CHUNK_SIZE)) {
+    throw new DfsError(Code.InvalidArgument, `chunk size ${requested} is outside ${MIN_FILE_CHUNK_SIZE} B..${MAX_CHUNK_SIZE} B (1 KiB to 64 MiB); send 0 for the default 8 MiB`);
+  }
+  return Number(requested);
+}
+
+/** The replication an upload asks for (0 = the default), checked against the nodes that can take chunks. */
+export function resolveReplication(requested: number, defaultReplication: number, liveNodes: number): number {
+  const replication = requested === 0 ? defaultReplication : requested;
+  if (!Number.isInteger(replication) || replication < 1 || replication > 16) {
+    throw new DfsError(Code.InvalidArgument, `replication ${requested} is outside 1..16; send 0 for the default (${defaultReplication})`);
+  }
+  if (replication > liveNodes) {
+    throw new DfsError(
+      Code.FailedPrecondition,
+      `replication ${replication} needs ${replication} live datanodes but ${liveNodes} ${liveNodes === 1 ? 'is' : 'are'} live: start more datanodes or ask for fewer copies`,
+    );
+  }
+  return replication;
+}
+
+/** How many chunks a file of `size` bytes has (0 for an empty file). */
+export function chunkCountFor(size: number, chunkSize: number): number {
+  return Math.ceil(size / chunkSize);
+}
+
+/** A declared file size, checked: not negative, and not more chunks than a file may have. */
+export function resolveFileSize(size: bigint | undefined, chunkSize: number): number | undefined {
+  if (size === undefined) return undefined;
+  if (size < 0n) throw new DfsError(Code.InvalidArgument, `file size ${size} is negative`);
+  if (size > BigInt(MAX_CHUNKS_PER_FILE) * BigInt(chunkSize)) {
+    throw new DfsError(Code.InvalidArgument, `a file of ${size} bytes would need more than ${MAX_CHUNKS_PER_FILE} chunks of ${chunkSize} B: use larger chunks`);
+  }
+  return Number(size);
+}
+
+export interface ReportedChunk {
+  chunkId: string;
+  index: number;
+  size: number;
+  sha256: Uint8Array;
+  replicas: string[];
+}
+
+export interface PlannedChunk {
+  index: number;
+  chunkId: string;
+}
+
+/**
+ * The checks a commit must pass before a file becomes visible: every planned
+ * chunk reported exactly once with its planned id, sizes that add up (all
+ * chunks full but the last), a 32-byte checksum, and enough durable replicas
+ * on distinct nodes. Returns the chunks in index order.
+ */
+export function checkCommit(args: {
+  planned: PlannedChunk[];
+  reported: ReportedChunk[];
+  declaredSize: number | undefined;
+  size: number;
+  fileSha256: Uint8Array;
+  chunkSize: number;
+  minReplicas: number;
+}): ReportedChunk[] {
+  const { planned, reported, declaredSize, size, fileSha256, chunkSize, minReplicas } = args;
+  const bad = (message: string) => new DfsError(Code.InvalidArgument, `commit refused: ${message}`);
+  if (declaredSize !== undefined && size !== declaredSize) throw bad(`the upload declared ${declaredSize} bytes but the commit says ${size}`);
+  if (fileSha256.length !== 32) throw bad(`file_sha256 must be 32 bytes, got ${fileSha256.length}`);
+  const count = chunkCountFor(size, chunkSize);
+  if (reported.length !== count) throw bad(`a file of ${size} bytes has ${count} chunks of ${chunkSize} B; ${reported.length} were reported`);
+  const plannedByIndex = new Map(planned.map((p) => [p.index, p.chunkId]));
+  const sorted = [...reported].sort((a, b) => a.index - b.index);
+  sorted.forEach((chunk, i) => {
+    if (chunk.index !== i) throw bad(`chunk indexes must be 0..${count - 1} once each; index ${i} is ${chunk.index < i ? 'repeated' : 'missing'}`);
+    if (!isChunkId(chunk.chunkId)) throw bad(`chunk ${i} has a malformed id`);
+    const want = plannedByIndex.get(i);
+    if (want === undefined) throw bad(`chunk ${i} was never placed: allocate it first`);
+    if (want !== chunk.chunkId) throw bad(`chunk ${i} is ${chunk.chunkId} but the upload placed ${want} there (a chunk re-placed after a failure must be reported under its new id)`);
+    const wantSize = i < count - 1 ? chunkSize : size - chunkSize * (count - 1);
+    if (chunk.size !== wantSize) throw bad(`chunk ${i} has ${chunk.size} bytes; it must have ${wantSize}`);
+    if (chunk.sha256.length !== 32) throw bad(`chunk ${i} has a ${chunk.sha256.length}-byte sha256; send the 32-byte chunk checksum`);
+    const distinct = new Set(chunk.replicas);
+    if (distinct.size !== chunk.replicas.length) throw bad(`chunk ${i} names a replica twice`);
+    if (distinct.size < minReplicas) {
+      throw new DfsError(Code.FailedPrecondition, `commit refused: chunk ${i} is durable on ${distinct.size} node(s); at least ${minReplicas} are required — write it again`);
+    }
+  });
+  return sorted;
+}
