@@ -47,11 +47,13 @@ describe.each(['embedded', 'etcd'] as const)('coordinator with %s metadata', (ba
 
   it('uploads, stats, lists, renames and deletes a file; its chunks leave the disks', async () => {
     const data = randomBytes(5 * MiB + 123);
-    const { file, placements } = await uploadBytes(pool, addr(), '/docs/report.bin', data, { chunkSize: 2 * MiB });
+    const { file, placements, commit } = await uploadBytes(pool, addr(), '/docs/report.bin', data, { chunkSize: 2 * MiB });
     expect(Number(file.size)).toBe(data.length);
     expect(file.chunkCount).toBe(3);
 
     const c = coordinator(pool, addr());
+    // Commit is idempotent on the upload id: a retry after a lost response gets the same file.
+    expect((await c.commitUpload(commit)).file!.fileId).toBe(file.fileId);
     const got = await c.getFile({ path: '/docs/report.bin' });
     for (const chunk of got.chunks) expect(new Set(chunk.replicas.map((r) => r.nodeId)).size).toBe(3);
     expect((await downloadBytes(pool, addr(), '/docs/report.bin')).equals(data)).toBe(true);

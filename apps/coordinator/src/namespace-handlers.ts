@@ -88,7 +88,13 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
     },
 
     async commitUpload(req) {
-      const upload = await openUpload(req.uploadId);
+      // A retry whose first attempt committed (the response was lost) gets the same file.
+      const upload = req.uploadId ? await store.getUpload(req.uploadId) : undefined;
+      if (!upload) {
+        const done = req.uploadId ? await store.getCommittedUpload(req.uploadId) : undefined;
+        if (done) return { file: fileInfo(done) };
+        throw new DfsError(Code.NotFound, `upload ${JSON.stringify(req.uploadId)} is unknown or expired: start a new upload`);
+      }
       const size = Number(req.size);
       const chunks = checkCommit({
         planned: upload.placements,

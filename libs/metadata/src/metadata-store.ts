@@ -144,6 +144,13 @@ export interface MetadataStore {
    * A failed commit changes nothing (the upload stays open).
    */
   commitFile(input: CommitInput): Promise<CommitResult>;
+  /**
+   * The file an upload id was committed as (remembered about 24 h), so a
+   * commit retried after its response was lost gets the same answer; the
+   * record as committed (its path may have changed since). Undefined when the
+   * id is unknown, forgotten, or its file has been purged.
+   */
+  getCommittedUpload(uploadId: string): Promise<FileRecord | undefined>;
   /** Hides a file, or with `recursive` a whole tree, at once; the files go to the GC queue. NotFound when nothing is there. */
   deletePath(path: string, options?: { recursive?: boolean }): Promise<{ filesDeleted: number }>;
   /**

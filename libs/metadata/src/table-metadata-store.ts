@@ -62,6 +62,10 @@ export abstract class TableMetadataStore implements MetadataStore {
     }
   }
 
+  async getCommittedUpload(uploadId: string): Promise<FileRecord | undefined> {
+    return this.read(() => this.tables.getCommitted(uploadId));
+  }
+
   async commitFile(input: CommitInput): Promise<CommitResult> {
     checkChunkList(input.chunks);
     return this.write((t) => {

@@ -50,8 +50,9 @@ export async function uploadBytes(
     }),
   );
   const fileSha256 = createHash('sha256').update(data).digest();
-  const { file } = await c.commitUpload({ uploadId: up.uploadId, chunks, fileSha256, size: BigInt(data.length) });
-  return { file: file!, uploadId: up.uploadId, placements: up.placements };
+  const commit = { uploadId: up.uploadId, chunks, fileSha256, size: BigInt(data.length) };
+  const { file } = await c.commitUpload(commit);
+  return { file: file!, uploadId: up.uploadId, placements: up.placements, commit };
 }
 
 /** Reads a whole file back through GetFile and the data path (first readable replica). */

@@ -152,6 +152,14 @@ export async function discardChunkList(ctx: EtcdContext, fileId: string, chunks?
   await ctx.kv.txn([], [ctx.kv.delPrefix(keys.fileAll(fileId))]);
 }
 
+/** The file an upload id was committed as, while its marker and file record last. */
+export async function getCommittedUpload(ctx: EtcdContext, uploadId: string): Promise<FileRecord | undefined> {
+  const done = await ctx.kv.get(keys.committed(uploadId));
+  if (!done) return undefined;
+  const meta = await ctx.kv.get(keys.fileMeta(done.value.toString('utf8')));
+  return meta ? decodeFile(meta.value) : undefined;
+}
+
 async function alreadyCommitted(ctx: EtcdContext, fileId: string, uploadId: string): Promise<CommitResult> {
   const meta = await ctx.kv.get(keys.fileMeta(fileId));
   if (!meta) {

@@ -18,7 +18,7 @@ import type {
   Placement,
   UploadRecord,
 } from '../metadata-store.js';
-import { commitFile, discardChunkList, readChunks } from './etcd-commit.js';
+import { commitFile, discardChunkList, getCommittedUpload, readChunks } from './etcd-commit.js';
 import { decodeFile, decodeNode, encodeGc, encodeNode, expandGc, type StoredGc } from './etcd-codec.js';
 import { retryCas, type EtcdContext } from './etcd-context.js';
 import { keys } from './etcd-keys.js';
@@ -80,6 +80,10 @@ export class EtcdMetadataStore implements MetadataStore {
 
   readChunks(fileId: string, options?: { fromIndex?: number }): AsyncIterable<ChunkRef> {
     return readChunks(this.ctx, fileId, options?.fromIndex);
+  }
+
+  getCommittedUpload(uploadId: string): Promise<FileRecord | undefined> {
+    return getCommittedUpload(this.ctx, uploadId);
   }
 
   commitFile(input: CommitInput): Promise<CommitResult> {

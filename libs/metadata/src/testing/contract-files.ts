@@ -111,6 +111,9 @@ export function filesContract(ctx: ContractContext): void {
       const a = await ctx.store.commitFile(plain);
       const b = await ctx.store.commitFile(plain);
       expect([b.alreadyCommitted, b.file.fileId]).toEqual([true, a.file.fileId]);
+      // And the coordinator can look the upload id up after the upload record is gone.
+      expect((await ctx.store.getCommittedUpload(plain.uploadId))?.fileId).toBe(a.file.fileId);
+      expect(await ctx.store.getCommittedUpload('never-committed')).toBeUndefined();
     });
 
     it('removes the upload on commit and collects its abandoned and unused placements', async () => {
