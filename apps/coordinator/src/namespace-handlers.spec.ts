@@ -1,0 +1,145 @@
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext } from '@connectrpc/connect';
+import { createMetadataStore, type MetadataStore } from '@dfs/metadata';
+import {
+  AllocateChunksRequestSchema,
+  Code,
+  CommitUploadRequestSchema,
+  CreateUploadRequestSchema,
+  DeleteRequestSchema,
+  DfsError,
+  ListFilesRequestSchema,
+  RenameRequestSchema,
+  ReplicaSchema,
+  StatRequestSchema,
+  type CommittedChunk,
+  type CreateUploadResponse,
+} from '@dfs/proto';
+import { namespaceHandlers } from './namespace-handlers.js';
+import type { Placer } from './placer.js';
+
+// The namespace rules on the memory store, with a stand-in placer (the
+// unit's neighbours); the same handlers run over real processes in
+// coordinator-cluster.spec.ts.
+const KiB = 1024;
+const ctx = {} as HandlerContext;
+let store: MetadataStore;
+let live = 3;
+let handlers: ReturnType<typeof namespaceHandlers>;
+
+const placer: Placer = {
+  liveCount: () => live,
+  place: (count, { replication, excludeNodeIds }) =>
+    Array.from({ length: count }, () =>
+      ['n1', 'n2', 'n3', 'n4']
+        .filter((id) => !excludeNodeIds?.has(id))
+        .slice(0, replication)
+        .map((nodeId) => create(ReplicaSchema, { nodeId, address: `127.0.0.1:${nodeId.slice(1)}` })),
+    ),
+  readable: (ids) => ids.map((nodeId) => create(ReplicaSchema, { nodeId, address: 'x:1' })),
+};
+
+beforeEach(async () => {
+  store = await createMetadataStore({ backend: 'memory' });
+  live = 3;
+  handlers = namespaceHandlers(store, placer, { defaultReplication: 3, minReplicas: 2, uploadTtlMs: 60_000, maxPlacementsPerCall: 4, now: Date.now });
+});
+
+afterEach(() => store.close());
+
+const createUpload = (init: Record<string, unknown>) => handlers.createUpload!(create(CreateUploadRequestSchema, init as never), ctx) as Promise<CreateUploadResponse>;
+
+async function commitFile(path: string, size = 3 * KiB): Promise<CreateUploadResponse> {
+  const up = await createUpload({ path, size: BigInt(size), chunkSize: BigInt(KiB) });
+  const chunks = up.placements.map((p) => ({
+    chunkId: p.chunkId,
+    index: p.index,
+    size: BigInt(Math.min(KiB, size - p.index * KiB)),
+    sha256: new Uint8Array(32),
+    replicaNodeIds: p.targets.map((t) => t.nodeId),
+  })) as CommittedChunk[];
+  await handlers.commitUpload!(create(CommitUploadRequestSchema, { uploadId: up.uploadId, chunks, fileSha256: new Uint8Array(32), size: BigInt(size) }), ctx);
+  return up;
+}
+
+async function code(p: unknown): Promise<Code | 'ok'> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return DfsError.from(err).code;
+  }
+}
+
+describe('CreateUpload', () => {
+  it('places every chunk of a small file on R distinct nodes, and at most maxPlacementsPerCall', async () => {
+    const small = await createUpload({ path: '/a', size: BigInt(3 * KiB), chunkSize: BigInt(KiB) });
+    expect(small.placements.map((p) => p.index)).toEqual([0, 1, 2]);
+    expect(small.placements.every((p) => new Set(p.targets.map((t) => t.nodeId)).size === 3)).toBe(true);
+    expect(new Set(small.placements.map((p) => p.chunkId)).size).toBe(3);
+    const big = await createUpload({ path: '/b', size: BigInt(10 * KiB), chunkSize: BigInt(KiB) });
+    expect(big.placements).toHaveLength(4); // the rest via AllocateChunks
+    const unknownSize = await createUpload({ path: '/pipe' });
+    expect(unknownSize.placements).toHaveLength(0);
+  });
+
+  it('refuses an existing path without overwrite, a path below a file, and a directory', async () => {
+    await commitFile('/dir/file');
+    expect(await code(createUpload({ path: '/dir/file', size: 1n }))).toBe(Code.AlreadyExists);
+    expect(await code(createUpload({ path: '/dir/file', size: 1n, overwrite: true }))).toBe('ok');
+    expect(await code(createUpload({ path: '/dir/file/below', size: 1n }))).toBe(Code.FailedPrecondition);
+    expect(await code(createUpload({ path: '/dir', size: 1n }))).toBe(Code.FailedPrecondition);
+  });
+
+  it('needs as many live nodes as copies', async () => {
+    live = 2;
+    expect(await code(createUpload({ path: '/x', size: 1n }))).toBe(Code.FailedPrecondition);
+    expect(await code(createUpload({ path: '/x', size: 1n, replication: 2 }))).toBe('ok');
+  });
+});
+
+describe('AllocateChunks', () => {
+  it('places later chunks, re-places a failed one under a new id on other nodes, and checks indexes', async () => {
+    const up = await createUpload({ path: '/big', size: BigInt(10 * KiB), chunkSize: BigInt(KiB) });
+    const more = await handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [4, 5] }), ctx);
+    expect(more.placements!.map((p) => p.index)).toEqual([4, 5]);
+    const again = await handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [0], excludeNodeIds: ['n1'] }), ctx);
+    expect(again.placements![0]!.chunkId).not.toBe(up.placements[0]!.chunkId);
+    expect(again.placements![0]!.targets!.map((t) => t.nodeId)).not.toContain('n1');
+    expect((await store.getUpload(up.uploadId))!.abandonedChunkIds).toContain(up.placements[0]!.chunkId);
+    expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [10] }), ctx))).toBe(Code.InvalidArgument);
+    expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [1, 1] }), ctx))).toBe(Code.InvalidArgument);
+    expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: 'nope', indexes: [1] }), ctx))).toBe(Code.NotFound);
+  });
+});
+
+describe('namespace reads and changes', () => {
+  it('stats files and implied directories, lists with page sizes, refuses "/" for delete and rename', async () => {
+    await commitFile('/d/one');
+    await commitFile('/d/two');
+    expect((await handlers.stat!(create(StatRequestSchema, { path: '/d' }), ctx)).file!.isDirectory).toBe(true);
+    expect(Number((await handlers.stat!(create(StatRequestSchema, { path: '/d/one' }), ctx)).file!.size)).toBe(3 * KiB);
+    expect(await code(handlers.stat!(create(StatRequestSchema, { path: '/nope' }), ctx))).toBe(Code.NotFound);
+    const page = await handlers.listFiles!(create(ListFilesRequestSchema, { path: '/d', pageSize: 1 }), ctx);
+    expect(page.entries!.map((e) => e.path)).toEqual(['/d/one']);
+    const next = await handlers.listFiles!(create(ListFilesRequestSchema, { path: '/d', pageSize: 1, cursor: page.nextCursor }), ctx);
+    expect(next.entries!.map((e) => e.path)).toEqual(['/d/two']);
+    expect(await code(handlers.listFiles!(create(ListFilesRequestSchema, { path: '/d', pageSize: 10_001 }), ctx))).toBe(Code.InvalidArgument);
+    expect(await code(handlers.listFiles!(create(ListFilesRequestSchema, { path: '/d/one' }), ctx))).toBe(Code.FailedPrecondition);
+    expect(await code(handlers.delete!(create(DeleteRequestSchema, { path: '/', recursive: true }), ctx))).toBe(Code.InvalidArgument);
+    expect(await code(handlers.rename!(create(RenameRequestSchema, { from: '/', to: '/x' }), ctx))).toBe(Code.InvalidArgument);
+    expect(await code(handlers.delete!(create(DeleteRequestSchema, { path: '/d' }), ctx))).not.toBe('ok'); // a tree needs recursive
+    expect(Number((await handlers.delete!(create(DeleteRequestSchema, { path: '/d', recursive: true }), ctx)).filesDeleted)).toBe(2);
+  });
+
+  it('rejects a commit for an unknown upload, and one that misses a chunk', async () => {
+    expect(await code(handlers.commitUpload!(create(CommitUploadRequestSchema, { uploadId: 'nope' }), ctx))).toBe(Code.NotFound);
+    const up = await createUpload({ path: '/partial', size: BigInt(2 * KiB), chunkSize: BigInt(KiB) });
+    const p = up.placements[0]!;
+    const one = [{ chunkId: p.chunkId, index: 0, size: BigInt(KiB), sha256: new Uint8Array(32), replicaNodeIds: ['n1', 'n2'] }] as CommittedChunk[];
+    expect(
+      await code(handlers.commitUpload!(create(CommitUploadRequestSchema, { uploadId: up.uploadId, chunks: one, fileSha256: new Uint8Array(32), size: BigInt(2 * KiB) }), ctx)),
+    ).toBe(Code.InvalidArgument);
+    expect(await code(handlers.stat!(create(StatRequestSchema, { path: '/partial' }), ctx))).toBe(Code.NotFound);
+  });
+});
