@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Benchmark: metadata store throughput straight against a backend (no RPC):
+// commits per second (1 chunk each; one at a time, then 200 in flight), then
+// stat and list throughput over the files committed. For etcd without
+// --endpoints it starts its own etcd on loopback.
+//
+//   node tools/bench/dist/metadata-throughput.js [--backends embedded,etcd] [--files 100000]
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createMetadataStore, type CommitInput, type MetadataStore } from '@dfs/metadata';
+import { startEtcd, stopAllProcesses, type EtcdServer } from '@dfs/test-cluster';
+
+function commitInput(path: string): CommitInput {
+  return {
+    uploadId: randomBytes(16).toString('hex'),
+    path,
+    size: 1024,
+    sha256: new Uint8Array(32),
+    chunkSize: 1024,
+    replication: 3,
+    overwrite: false,
+    chunks: [{ chunkId: randomBytes(16).toString('hex'), index: 0, size: 1024, sha256: new Uint8Array(32), replicas: ['n1', 'n2', 'n3'] }],
+  };
+}
+
+function report(backend: string, what: string, count: number, ms: number): Record<string, number | string> {
+  const perSecond = Math.round((count * 1000) / ms);
+  process.stdout.write(`${backend.padEnd(9)} ${what.padEnd(32)} ${String(count).padStart(7)} in ${(ms / 1000).toFixed(2).padStart(7)} s = ${perSecond}/s\n`);
+  return { backend, what, count, perSecond };
+}
+
+async function listAll(store: MetadataStore, dir: string, recursive: boolean): Promise<number> {
+  let n = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(dir, { recursive, limit: 1000, cursor });
+    n += page.entries.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return n;
+}
+
+async function run(backend: 'embedded' | 'etcd', files: number, endpoints: string[]): Promise<Array<Record<string, number | string>>> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'dfs-metadata-bench-'));
+  const store = await createMetadataStore(backend === 'etcd' ? { backend, endpoints, prefix: `bench-${Date.now()}` } : { backend, dataDir });
+  const rows = [];
+  try {
+    const paths = Array.from({ length: files }, (_, i) => `/bench/d${i % 100}/f${i}`);
+    const sequential = Math.min(files, 2_000);
+    let t = performance.now();
+    for (let i = 0; i < sequential; i++) await store.commitFile(commitInput(paths[i]!));
+    rows.push(report(backend, 'commits, one at a time', sequential, performance.now() - t));
+    t = performance.now();
+    for (let i = sequential; i < files; i += 200) await Promise.all(paths.slice(i, i + 200).map((p) => store.commitFile(commitInput(p))));
+    if (files > sequential) rows.push(report(backend, 'commits, 200 in flight', files - sequential, performance.now() - t));
+    const stats = Math.min(files, 20_000);
+    t = performance.now();
+    for (let i = 0; i < stats; i++) if (!(await store.getFile(paths[(i * 7919) % files]!))) throw new Error('a committed file is missing');
+    rows.push(report(backend, 'stat, one at a time', stats, performance.now() - t));
+    t = performance.now();
+    const listed = await listAll(store, '/bench', true);
+    if (listed !== files) throw new Error(`listed ${listed} of ${files} files`);
+    rows.push(report(backend, 'list recursive, pages of 1000', listed, performance.now() - t));
+    t = performance.now();
+    let inDirs = 0;
+    for (let d = 0; d < 100; d++) inDirs += await listAll(store, `/bench/d${d}`, false);
+    rows.push(report(backend, 'list 100 directories', inDirs, performance.now() - t));
+  } finally {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { backends: { type: 'string', default: 'embedded,etcd' }, files: { type: 'string', default: '100000' }, endpoints: { type: 'string' } } });
+  const files = Number(values.files);
+  if (!Number.isInteger(files) || files < 100) throw new Error('--files must be a whole number >= 100');
+  let etcd: EtcdServer | undefined;
+  const rows = [];
+  try {
+    for (const backend of values.backends!.split(',')) {
+      if (backend !== 'embedded' && backend !== 'etcd') throw new Error(`unknown backend ${backend}: use embedded or etcd`);
+      let endpoints = values.endpoints?.split(',') ?? [];
+      if (backend === 'etcd' && endpoints.length === 0) {
+        etcd ??= await startEtcd({ name: 'bench-etcd' });
+        endpoints = [etcd.endpoint];
+      }
+      rows.push(...(await run(backend, files, endpoints)));
+    }
+  } finally {
+    await etcd?.stop();
+  }
+  process.stdout.write(JSON.stringify({ files, rows }) + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  async (err: unknown) => {
+    process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    await stopAllProcesses();
+    process.exit(1);
+  },
+);
