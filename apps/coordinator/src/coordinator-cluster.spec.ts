@@ -72,6 +72,22 @@ describe.each(['embedded', 'etcd'] as const)('coordinator with %s metadata', (ba
     expect(await eventually(async () => (await onDisk()).length === 0, 20_000)).toBe(true);
   });
 
+  it('deletes the copies of a node that was down during the delete, once it is back', async () => {
+    const data = randomBytes(2 * MiB);
+    const { placements } = await uploadBytes(pool, addr(), '/while-down', data, { chunkSize: MiB });
+    const ids = placements.map((p) => p.chunkId);
+    const absent = nodes[1]!;
+    const held = async () => (await chunkFilesIn(absent.dataDir)).filter((id) => ids.includes(id)).length;
+    expect(await held()).toBe(2);
+    await absent.stop();
+    await coordinator(pool, addr()).delete({ path: '/while-down' });
+    const others = async () => (await Promise.all([nodes[0]!, nodes[2]!].map((n) => chunkFilesIn(n.dataDir)))).flat().filter((id) => ids.includes(id)).length;
+    expect(await eventually(async () => (await others()) === 0, 20_000)).toBe(true);
+    expect(await held()).toBe(2); // it was down: its copies are still there
+    await absent.start();
+    expect(await eventually(async () => (await held()) === 0, 20_000)).toBe(true);
+  });
+
   it('refuses bad paths and sizes with InvalidArgument', async () => {
     const c = coordinator(pool, addr());
     for (const path of ['relative', '/a/../b', '/a//b', '/trailing/', '/nul\0x', '/']) {
