@@ -5,7 +5,7 @@ import { NodeCommandSchema, type NodeCommand } from '@dfs/proto';
 import type { Logger } from 'pino';
 
 export interface ChunkDeletionsOptions {
-  /** GC entries looked at per poll. Default 10,000. */
+  /** GC entries taken per poll. Default 1,000. */
   batch?: number;
   /** Chunk ids per delete command. Default 10,000. */
   commandSize?: number;
@@ -33,6 +33,9 @@ export class ChunkDeletions {
   /** chunk id → gc ids that delete it (tombstones while their entries are open). */
   private readonly deleted = new Map<string, Set<string>>();
   private readonly pending = new Map<string, Set<string>>();
+  /** Newest entry taken so far: later polls page past the ones still open. */
+  private lastGcId: string | undefined;
+  private polls = 0;
 
   constructor(
     private readonly store: MetadataStore,
@@ -43,12 +46,16 @@ export class ChunkDeletions {
 
   /** Takes new GC entries from the store and queues their deletes. Call periodically. */
   async poll(): Promise<number> {
-    // Entries stay queued until every replica confirmed, so the oldest ones
-    // are mostly tracked already; a generous window finds the new ones.
-    // (Known limit: over `batch` stuck entries, e.g. on dead nodes, hide newer ones.)
-    const entries = await this.store.peekGc(this.options.batch ?? 10_000);
+    // Entries stay queued until every replica confirmed, so page past the
+    // ones already tracked (some may wait long, on nodes that are down).
+    // Every so often start over: an entry can land behind the cursor (ids are
+    // time-ordered across writers, not commit-ordered), and must not wait for
+    // a coordinator restart to be seen.
+    if (++this.polls % 60 === 0) this.lastGcId = undefined;
+    const entries = await this.store.peekGc(this.options.batch ?? 1_000, this.lastGcId);
     let added = 0;
     for (const entry of entries) {
+      this.lastGcId = entry.gcId;
       if (this.tracked.has(entry.gcId)) continue;
       added++;
       const t: Tracked = { entry, outstanding: new Set(), chunkIds: new Set() };

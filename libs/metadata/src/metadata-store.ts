@@ -203,8 +203,13 @@ export interface MetadataStore {
   nodesChangedSince(sinceVersion: number): Promise<{ nodes: NodeRecord[]; version: number; full: boolean }>;
 
   // ---- garbage collection queue ----
-  /** Oldest entries first. */
-  peekGc(limit: number): Promise<GcEntry[]>;
+  /**
+   * Oldest entries first. With `after` (a gcId from an earlier call), only
+   * entries queued after that one, so a caller can page past entries it is
+   * still working on. At least once: if `after` was acknowledged meanwhile,
+   * entries queued together with it may be returned again.
+   */
+  peekGc(limit: number, after?: string): Promise<GcEntry[]>;
   /** Removes entries once done. */
   ackGc(gcIds: string[]): Promise<void>;
   /** Drops a collected file's chunk list for good. FailedPrecondition while the file is still visible at a path. */

@@ -53,6 +53,6 @@ export interface MetadataTables {
 
   // ---- GC queue, oldest first ----
   enqueueGc(entry: NewGcEntry): void;
-  peekGc(limit: number): GcEntry[];
+  peekGc(limit: number, after?: string): GcEntry[];
   ackGc(gcIds: string[]): void;
 }

@@ -239,8 +239,8 @@ export abstract class TableMetadataStore implements MetadataStore {
 
   // ---- garbage collection queue ----
 
-  async peekGc(limit: number): Promise<GcEntry[]> {
-    return this.read(() => this.tables.peekGc(limit));
+  async peekGc(limit: number, after?: string): Promise<GcEntry[]> {
+    return this.read(() => this.tables.peekGc(limit, after));
   }
 
   async ackGc(gcIds: string[]): Promise<void> {

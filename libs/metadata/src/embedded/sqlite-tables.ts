@@ -61,7 +61,7 @@ function prepareStatements(db: Database) {
     getMeta: q<{ value: number }>('SELECT value FROM meta WHERE key = ?'),
     putMeta: q('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     enqueueGc: q('INSERT INTO gc_queue (entry) VALUES (?)'),
-    peekGc: q<{ gc_id: number; entry: string }>('SELECT gc_id, entry FROM gc_queue ORDER BY gc_id LIMIT ?'),
+    peekGc: q<{ gc_id: number; entry: string }>('SELECT gc_id, entry FROM gc_queue WHERE gc_id > ? ORDER BY gc_id LIMIT ?'),
     ackGc: q('DELETE FROM gc_queue WHERE gc_id = ?'),
   };
 }
@@ -195,8 +195,8 @@ export class SqliteTables implements MetadataTables {
     this.s.enqueueGc.run(JSON.stringify({ ...entry, enqueuedAt: entry.enqueuedAt.getTime() }));
   }
 
-  peekGc(limit: number): GcEntry[] {
-    return this.s.peekGc.all(limit).map((r) => {
+  peekGc(limit: number, after?: string): GcEntry[] {
+    return this.s.peekGc.all(after === undefined ? 0 : Number(after), limit).map((r) => {
       const e = JSON.parse(r.entry) as Omit<GcEntry, 'gcId' | 'enqueuedAt'> & { enqueuedAt: number };
       return { ...e, gcId: String(r.gc_id), enqueuedAt: new Date(e.enqueuedAt) } as GcEntry;
     });

@@ -185,10 +185,18 @@ export class EtcdMetadataStore implements MetadataStore {
 
   // ---- garbage collection queue ----
 
-  async peekGc(limit: number): Promise<GcEntry[]> {
+  async peekGc(limit: number, after?: string): Promise<GcEntry[]> {
     const out: GcEntry[] = [];
-    for await (const kv of this.kv.scan(keys.gcAll(), { pageSize: Math.min(1000, Math.max(1, limit)) })) {
-      out.push(...expandGc(kv.key, kv.value));
+    // A gcId is its key, plus "#fileId" for one of the files a key queues.
+    const afterKey = after?.split('#')[0];
+    for await (const kv of this.kv.scan(keys.gcAll(), { pageSize: Math.min(1000, Math.max(1, limit)), from: afterKey })) {
+      let entries = expandGc(kv.key, kv.value);
+      if (kv.key === afterKey) {
+        const i = entries.findIndex((e) => e.gcId === after);
+        // `after` itself acked meanwhile: its key's other entries again (at least once).
+        entries = i >= 0 ? entries.slice(i + 1) : after === afterKey ? [] : entries;
+      }
+      out.push(...entries);
       if (out.length >= limit) break;
     }
     return out.slice(0, limit);

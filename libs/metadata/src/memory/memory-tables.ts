@@ -168,10 +168,13 @@ export class MemoryTables implements MetadataTables {
     this.gc.set(gcId, cloneGc({ ...entry, gcId } as GcEntry));
   }
 
-  peekGc(limit: number): GcEntry[] {
+  peekGc(limit: number, after?: string): GcEntry[] {
     const out: GcEntry[] = [];
+    // Ids are a sequence, so "after" holds even when that entry is gone.
+    const from = after === undefined ? 0 : Number(after);
     for (const e of this.gc.values()) {
       if (out.length >= limit) break;
+      if (Number(e.gcId) <= from) continue;
       out.push(cloneGc(e));
     }
     return out;

@@ -169,6 +169,20 @@ export function sessionsContract(ctx: ContractContext): void {
       expect(await ctx.store.peekGc(10)).toEqual([]);
     });
 
+    it('pages past entries still being worked on with `after`', async () => {
+      for (const name of ['a', 'b', 'c', 'd']) await putFile(ctx.store, `/pg/${name}`);
+      for (const name of ['a', 'b', 'c', 'd']) await ctx.store.deletePath(`/pg/${name}`);
+      const all = await ctx.store.peekGc(10);
+      expect(all).toHaveLength(4);
+      const first = await ctx.store.peekGc(2);
+      const rest = await ctx.store.peekGc(10, first.at(-1)!.gcId);
+      expect(rest.map((e) => e.gcId)).toEqual(all.slice(2).map((e) => e.gcId));
+      expect(await ctx.store.peekGc(10, all.at(-1)!.gcId)).toEqual([]);
+      // After an acknowledged entry, what follows it is still found.
+      await ctx.store.ackGc([all[1]!.gcId]);
+      expect((await ctx.store.peekGc(10, all[1]!.gcId)).map((e) => e.gcId)).toEqual(all.slice(2).map((e) => e.gcId));
+    });
+
     it('purgeFile drops a collected file for good and refuses a live one (FailedPrecondition)', async () => {
       const { file } = await putFile(ctx.store, '/live', { chunkCount: 2 });
       await expectCode(ctx.store.purgeFile(file.fileId), Code.FailedPrecondition);
