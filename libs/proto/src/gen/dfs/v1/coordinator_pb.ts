@@ -121,7 +121,9 @@ export type CreateUploadResponse = Message<"dfs.v1.CreateUploadResponse"> & {
   replication: number;
 
   /**
-   * One placement per chunk when the size is known; empty otherwise.
+   * Placements of the first chunks when the size is known (up to the
+   * coordinator's per-call limit, 1,000 by default; AllocateChunks places
+   * the rest); empty for an upload of unknown size.
    *
    * @generated from field: repeated dfs.v1.ChunkPlacement placements = 5;
    */
