@@ -3,6 +3,7 @@
 # Prints one closing line "N passed, N failed" summed over every jest run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+bash tools/scripts/ensure-etcd.sh || exit 1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
