@@ -75,7 +75,12 @@ export class ChunkDeletions {
   commandsFor(nodeId: string): NodeCommand[] {
     const ids = this.pending.get(nodeId);
     if (!ids || ids.size === 0) return [];
-    const take = [...ids].slice(0, this.options.commandSize ?? 10_000);
+    const max = this.options.commandSize ?? 10_000;
+    const take: string[] = [];
+    for (const id of ids) {
+      if (take.length >= max) break;
+      take.push(id);
+    }
     for (const id of take) ids.delete(id);
     return [create(NodeCommandSchema, { command: { case: 'deleteChunks', value: { chunkIds: take } } })];
   }

@@ -5,13 +5,15 @@ import { Code, NodeState } from '@dfs/proto';
 import {
   startCoordinatorProcess,
   startDatanodeProcess,
+  chunkIdsIn,
+  eventually,
   startEtcd,
   stopAllProcesses,
   type CoordinatorProcess,
   type DatanodeProcess,
   type EtcdServer,
 } from '@dfs/test-cluster';
-import { chunkFilesIn, coordinator, downloadBytes, eventually, uploadBytes } from './test/dfs-test-client.js';
+import { coordinator, downloadBytes, uploadBytes } from './test/dfs-test-client.js';
 
 // A coordinator and three datanodes as real processes, on each metadata backend.
 jest.setTimeout(120_000);
@@ -65,7 +67,7 @@ describe.each(['embedded', 'etcd'] as const)('coordinator with %s metadata', (ba
     expect(Number((await c.stat({ path: '/archive/report.bin' })).file!.size)).toBe(data.length);
 
     const ids = placements.map((p) => p.chunkId);
-    const onDisk = async () => (await Promise.all(nodes.map((n) => chunkFilesIn(n.dataDir)))).flat().filter((id) => ids.includes(id));
+    const onDisk = async () => (await Promise.all(nodes.map((n) => chunkIdsIn(n.dataDir)))).flat().filter((id) => ids.includes(id));
     expect((await onDisk()).length).toBe(9);
     await c.delete({ path: '/archive', recursive: true });
     await expect(c.stat({ path: '/archive/report.bin' })).rejects.toMatchObject({ code: Code.NotFound });
@@ -77,11 +79,11 @@ describe.each(['embedded', 'etcd'] as const)('coordinator with %s metadata', (ba
     const { placements } = await uploadBytes(pool, addr(), '/while-down', data, { chunkSize: MiB });
     const ids = placements.map((p) => p.chunkId);
     const absent = nodes[1]!;
-    const held = async () => (await chunkFilesIn(absent.dataDir)).filter((id) => ids.includes(id)).length;
+    const held = async () => (await chunkIdsIn(absent.dataDir)).filter((id) => ids.includes(id)).length;
     expect(await held()).toBe(2);
     await absent.stop();
     await coordinator(pool, addr()).delete({ path: '/while-down' });
-    const others = async () => (await Promise.all([nodes[0]!, nodes[2]!].map((n) => chunkFilesIn(n.dataDir)))).flat().filter((id) => ids.includes(id)).length;
+    const others = async () => (await Promise.all([nodes[0]!, nodes[2]!].map((n) => chunkIdsIn(n.dataDir)))).flat().filter((id) => ids.includes(id)).length;
     expect(await eventually(async () => (await others()) === 0, 20_000)).toBe(true);
     expect(await held()).toBe(2); // it was down: its copies are still there
     await absent.start();

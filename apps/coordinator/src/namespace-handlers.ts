@@ -9,6 +9,7 @@ import {
   CoordinatorService,
   DfsError,
   FileInfoSchema,
+  ancestorsOf,
   newChunkId,
   validatePath,
   type ChunkPlacement,
@@ -176,7 +177,7 @@ function uploadPath(input: string, what = 'path'): string {
 /** Early, friendly refusals; commitFile re-checks atomically. */
 async function assertWritable(store: MetadataStore, path: string, overwrite: boolean): Promise<void> {
   if (!overwrite && (await store.getFile(path))) throw new DfsError(Code.AlreadyExists, `${path} exists: pass overwrite to replace it`);
-  for (let p = path.slice(0, path.lastIndexOf('/')); p.length > 0; p = p.slice(0, p.lastIndexOf('/'))) {
+  for (const p of ancestorsOf(path)) {
     if (await store.getFile(p)) throw new DfsError(Code.FailedPrecondition, `${p} is a file, so ${path} cannot be created below it`);
   }
   if ((await store.list(path, { limit: 1 })).entries.length > 0) throw new DfsError(Code.FailedPrecondition, `${path} is a directory: pick another name`);

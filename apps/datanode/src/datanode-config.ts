@@ -1,4 +1,4 @@
-import { loadConfig, zDuration, zPort, zSize } from '@dfs/config';
+import { loadConfig, zDuration, zHostPort, zPort, zSize } from '@dfs/config';
 import { MAX_FRAME_SIZE } from '@dfs/proto';
 import { z } from 'zod';
 
@@ -10,12 +10,12 @@ export const datanodeConfigSchema = z
     /** Port to listen on; 0 picks a free one (logged at start). */
     port: zPort.default(9100),
     /** host:port that peers and clients should use; default host:port as bound. */
-    advertiseAddress: z.string().regex(/^[^\s/]+:\d{1,5}$/, 'expected host:port').optional(),
+    advertiseAddress: zHostPort.optional(),
     /** Where chunks and the node id live. */
     dataDir: z.string().min(1).default('.dfs/datanode'),
     zone: z.string().default(''),
     /** Coordinators to register with (host:port, failover order); none runs the node standalone. */
-    coordinators: z.array(z.string().regex(/^[^\s/]+:\d{1,5}$/, 'expected host:port')).default([]),
+    coordinators: z.array(zHostPort).default([]),
     /** Full chunk report this often, besides the one after registering. */
     reportIntervalMs: zDuration.default(3_600_000),
     /** Capacity to report; default the filesystem's size. */

@@ -1,12 +1,12 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { createClientPool, noRetry, type ClientPool } from '@dfs/client-pool';
 import { Code, DatanodeService, MAX_CHUNK_SIZE, MAX_FRAME_SIZE, newChunkId } from '@dfs/proto';
-import { ManagedProcess, startDatanodeProcess, stopAllProcesses, workspaceRoot, type DatanodeProcess } from '@dfs/test-cluster';
+import { ManagedProcess, eventually, startDatanodeProcess, stopAllProcesses, workspaceRoot, type DatanodeProcess } from '@dfs/test-cluster';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readChunkStream } from '@dfs/streamer';
-import { MiB, chunkTraces, eventually, framesOf, random, readFrom, writeTo } from './test/chunk-client.js';
+import { MiB, chunkTraces, framesOf, random, readFrom, writeTo } from './test/chunk-client.js';
 
 // Bad input over the real protocol: every case gets the right code, and
 // nothing stored is damaged.

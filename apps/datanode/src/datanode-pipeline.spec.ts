@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { createClientPool, noRetry, type ClientPool } from '@dfs/client-pool';
 import { Code, chunkSha256, newChunkId } from '@dfs/proto';
-import { startDatanodeProcess, stopAllProcesses, type DatanodeProcess } from '@dfs/test-cluster';
-import { MiB, chunkTraces, eventually, framesOf, random, readFrom, writeTo } from './test/chunk-client.js';
+import { eventually, startDatanodeProcess, stopAllProcesses, type DatanodeProcess } from '@dfs/test-cluster';
+import { MiB, chunkTraces, framesOf, random, readFrom, writeTo } from './test/chunk-client.js';
 
 // Three real datanode processes on loopback; every byte goes over HTTP/2.
 jest.setTimeout(60_000);

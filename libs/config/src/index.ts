@@ -5,4 +5,5 @@ export { ConfigError } from './config-error.js';
 export { zSize, parseSize } from './z-size.js';
 export { zDuration, parseDuration } from './z-duration.js';
 export { zPort } from './z-port.js';
+export { zHostPort } from './z-host-port.js';
 export { EXIT_CONFIG, loadConfigOrExit } from './load-config-or-exit.js';

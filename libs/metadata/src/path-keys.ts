@@ -18,12 +18,7 @@ export function isBelow(path: string, dir: string): boolean {
   return path !== dir && path.startsWith(subtreeStart(dir));
 }
 
-/** The proper ancestors of `path`, root excluded: "/a/b/c" → ["/a", "/a/b"]. */
-export function ancestorsOf(path: string): string[] {
-  const out: string[] = [];
-  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
-  return out;
-}
+export { ancestorsOf } from '@dfs/proto';
 
 /** `path` moved from below (or at) `from` to the same place below `to`. */
 export function movedPath(path: string, from: string, to: string): string {

@@ -1,5 +1,5 @@
 import { Code } from '@connectrpc/connect';
-import { baseName, isSameOrBelow, normalizePath, parentPath, validatePath } from './index.js';
+import { ancestorsOf, baseName, isSameOrBelow, normalizePath, parentPath, validatePath } from './index.js';
 
 describe('validatePath', () => {
   it.each(['/', '/a', '/a/b.txt', '/données/日本語/😀', '/a b/c\td', `/${'x'.repeat(255)}`])('accepts %j', (p) => {
@@ -52,5 +52,7 @@ describe('path helpers', () => {
     expect(isSameOrBelow('/a', '/a')).toBe(true);
     expect(isSameOrBelow('/ab/x', '/a')).toBe(false);
     expect(isSameOrBelow('/anything', '/')).toBe(true);
+    expect(ancestorsOf('/a/b/c')).toEqual(['/a', '/a/b']);
+    expect(ancestorsOf('/a')).toEqual([]);
   });
 });

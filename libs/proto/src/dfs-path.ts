@@ -57,6 +57,13 @@ export function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
+/** The proper ancestors of a valid path, root excluded, outermost first: "/a/b/c" → ["/a", "/a/b"]. */
+export function ancestorsOf(path: string): string[] {
+  const out: string[] = [];
+  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
+  return out;
+}
+
 /** True when `path` is `ancestor` or lies below it (component-wise: "/a" is not an ancestor of "/ab"). */
 export function isSameOrBelow(path: string, ancestor: string): boolean {
   if (ancestor === '/') return true;

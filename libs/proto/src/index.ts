@@ -12,10 +12,11 @@ export {
   DEFAULT_CHUNK_SIZE,
   MAX_FRAME_SIZE,
   DEFAULT_FRAME_SIZE,
+  HOST_PORT_PATTERN,
   MIN_FRAME_SIZE,
   isChunkId,
   newChunkId,
 } from './limits.js';
 export { ChunkHasher, blockCount, bytesEqual, chunkSha256, rootOfBlockDigests, toHex, type ChunkDigest } from './chunk-hasher.js';
 export { Code, DfsError, callError, errorReason, isDfsError, REASON_METADATA_KEY, type DfsErrorOptions, type DfsErrorReason } from './dfs-error.js';
-export { MAX_COMPONENT_BYTES, MAX_PATH_BYTES, baseName, isSameOrBelow, normalizePath, parentPath, validatePath } from './dfs-path.js';
+export { MAX_COMPONENT_BYTES, MAX_PATH_BYTES, ancestorsOf, baseName, isSameOrBelow, normalizePath, parentPath, validatePath } from './dfs-path.js';

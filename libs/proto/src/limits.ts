@@ -16,6 +16,9 @@ export function isChunkId(value: unknown): value is string {
   return typeof value === 'string' && CHUNK_ID_PATTERN.test(value);
 }
 
+/** A node address as peers dial it: host:port (no scheme, no path). */
+export const HOST_PORT_PATTERN = /^[^\s/]+:\d{1,5}$/;
+
 /** Frames of chunk streams: 1 MiB by default, 4 MiB at most. */
 export const MIN_FRAME_SIZE = 16 * 1024;
 export const DEFAULT_FRAME_SIZE = 1024 * 1024;

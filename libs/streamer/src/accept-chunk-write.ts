@@ -1,6 +1,7 @@
 import {
   Code,
   DfsError,
+  HOST_PORT_PATTERN,
   MAX_CHUNK_SIZE,
   MAX_FRAME_SIZE,
   isChunkId,
@@ -133,7 +134,7 @@ function validateHeader(h: {
   if (h.sha256.length !== 0 && h.sha256.length !== 32) throw bad(`sha256 must be 32 bytes, got ${h.sha256.length}`, 'CHECKSUM_MISMATCH');
   if (h.pipeline.length > opts.maxPipeline) throw bad(`pipeline of ${h.pipeline.length} nodes exceeds the maximum of ${opts.maxPipeline}`, 'BAD_FRAME');
   for (const r of h.pipeline) {
-    if (!/^[^\s/]+:\d{1,5}$/.test(r.address)) throw bad(`pipeline address ${JSON.stringify(r.address)} is not host:port`, 'BAD_FRAME');
+    if (!HOST_PORT_PATTERN.test(r.address)) throw bad(`pipeline address ${JSON.stringify(r.address)} is not host:port`, 'BAD_FRAME');
   }
   if (h.uploadId.length > 64) throw bad('upload id longer than 64 characters', 'BAD_FRAME');
   if (h.minReplicas > h.pipeline.length + 1) {

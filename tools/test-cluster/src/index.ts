@@ -5,3 +5,5 @@ export { startDatanodeProcess, type DatanodeProcess, type DatanodeReady, type St
 export { workspaceRoot } from './workspace-root.js';
 export { startEtcd, freePorts, type EtcdServer, type StartEtcdOptions } from './start-etcd.js';
 export { startCoordinatorProcess, type CoordinatorProcess, type CoordinatorReady, type StartCoordinatorOptions } from './start-coordinator-process.js';
+export { eventually } from './eventually.js';
+export { chunkIdsIn, filesUnder } from './files-under.js';

@@ -1,9 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ManagedProcess } from './managed-process.js';
-import { workspaceRoot } from './workspace-root.js';
+import type { ManagedProcess } from './managed-process.js';
+import { startAppProcess } from './start-app-process.js';
 
 export interface CoordinatorReady {
   address: string;
@@ -23,20 +19,15 @@ export interface StartCoordinatorOptions {
 export type CoordinatorProcess = ManagedProcess<CoordinatorReady> & { readonly dataDir: string };
 
 /** Starts the built coordinator (apps/coordinator/dist/main.js) on 127.0.0.1; resolves when it listens. */
-export async function startCoordinatorProcess(options: StartCoordinatorOptions = {}): Promise<CoordinatorProcess> {
-  const name = options.name ?? 'coordinator';
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), `dfs-${name}-`)));
-  const script = join(workspaceRoot(), 'apps/coordinator/dist/main.js');
-  if (!existsSync(script)) throw new Error(`${script} is missing: build it first (npx nx run coordinator:build)`);
-  const proc = new ManagedProcess<CoordinatorReady>({
-    name,
-    script,
-    logFile: options.logFile ?? `${dataDir}.log`,
-    env: { COORDINATOR_HOST: '127.0.0.1', COORDINATOR_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...options.env },
+export function startCoordinatorProcess(options: StartCoordinatorOptions = {}): Promise<CoordinatorProcess> {
+  return startAppProcess<CoordinatorReady>({
+    app: 'coordinator',
+    name: options.name ?? 'coordinator',
+    dataDir: options.dataDir,
+    logFile: options.logFile,
+    env: { COORDINATOR_HOST: '127.0.0.1' },
+    overrides: options.env,
+    portVariable: 'COORDINATOR_PORT',
     readyWhen: (line) => (line['msg'] === 'coordinator listening' ? { address: String(line['address']), port: Number(line['port']) } : undefined),
   });
-  const ready = await proc.start();
-  // A restart comes back on the same address, so datanodes find it again.
-  if (proc.options.env!['COORDINATOR_PORT'] === '0') proc.options.env!['COORDINATOR_PORT'] = String(ready.port);
-  return Object.assign(proc, { dataDir });
 }

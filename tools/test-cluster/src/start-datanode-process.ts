@@ -1,9 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ManagedProcess } from './managed-process.js';
-import { workspaceRoot } from './workspace-root.js';
+import type { ManagedProcess } from './managed-process.js';
+import { startAppProcess } from './start-app-process.js';
 
 export interface DatanodeReady {
   nodeId: string;
@@ -27,25 +23,17 @@ export interface StartDatanodeOptions {
 export type DatanodeProcess = ManagedProcess<DatanodeReady> & { readonly dataDir: string };
 
 /** Starts the built datanode (apps/datanode/dist/main.js) on 127.0.0.1 and a free port; resolves when it listens. */
-export async function startDatanodeProcess(options: StartDatanodeOptions = {}): Promise<DatanodeProcess> {
-  const name = options.name ?? 'datanode';
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), `dfs-${name}-`)));
-  const script = join(workspaceRoot(), 'apps/datanode/dist/main.js');
-  if (!existsSync(script)) throw new Error(`${script} is missing: build it first (npx nx run datanode:build)`);
-  const proc = new ManagedProcess<DatanodeReady>({
-    name,
-    script,
+export function startDatanodeProcess(options: StartDatanodeOptions = {}): Promise<DatanodeProcess> {
+  return startAppProcess<DatanodeReady>({
+    app: 'datanode',
+    name: options.name ?? 'datanode',
+    dataDir: options.dataDir,
+    logFile: options.logFile,
     args: options.args,
-    logFile: options.logFile ?? `${dataDir}.log`,
-    env: { DATANODE_HOST: '127.0.0.1', DATANODE_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...options.env },
+    env: { DATANODE_HOST: '127.0.0.1' },
+    overrides: options.env,
+    portVariable: 'DATANODE_PORT',
     readyWhen: (line) =>
-      line['msg'] === 'datanode listening'
-        ? { nodeId: String(line['nodeId']), address: String(line['address']), port: Number(line['port']) }
-        : undefined,
+      line['msg'] === 'datanode listening' ? { nodeId: String(line['nodeId']), address: String(line['address']), port: Number(line['port']) } : undefined,
   });
-  const ready = await proc.start();
-  // A restart comes back on the same address, as a real node would.
-  proc.options.env!['DATANODE_PORT'] ??= String(ready.port);
-  if (proc.options.env!['DATANODE_PORT'] === '0') proc.options.env!['DATANODE_PORT'] = String(ready.port);
-  return Object.assign(proc, { dataDir });
 }

@@ -2,8 +2,6 @@
 // spelled out (create → write chunks through the data path → commit). The
 // real client is @dfs/sdk; this keeps the coordinator's tests independent of it.
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Client } from '@connectrpc/connect';
 import type { ClientPool } from '@dfs/client-pool';
 import { CoordinatorService, DatanodeService } from '@dfs/proto';
@@ -65,24 +63,3 @@ export async function downloadBytes(pool: ClientPool, coordinatorAddress: string
   return Buffer.concat(parts);
 }
 
-/** Chunk files (not temp files) under a datanode's data dir. */
-export async function chunkFilesIn(dataDir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await walk(join(d, e.name));
-      else if (e.name.endsWith('.chunk')) out.push(e.name.slice(0, -'.chunk'.length));
-    }
-  }
-  await walk(join(dataDir, 'chunks'));
-  return out;
-}
-
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -1,11 +1,9 @@
 // Test helpers: drive datanodes through the real protocol.
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
 import type { ClientPool } from '@dfs/client-pool';
 import { DatanodeService, newChunkId, type Replica } from '@dfs/proto';
 import { frameBytes, readChunkStream, writeChunkStream, type WriteChunkStreamOptions } from '@dfs/streamer';
-import type { DatanodeProcess } from '@dfs/test-cluster';
+import { filesUnder, type DatanodeProcess } from '@dfs/test-cluster';
 
 export const MiB = 1024 * 1024;
 
@@ -50,33 +48,9 @@ export async function readFrom(pool: ClientPool, node: DatanodeProcess, chunkId:
   return Buffer.concat(parts);
 }
 
-/** Every file under dir, relative, sorted. */
-export async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out.push(relative(dir, p));
-    }
-  }
-  await walk(dir);
-  return out.sort();
-}
-
 /** Files in the node's data dir that belong to `chunkId`, or are temp files. */
 export async function chunkTraces(node: DatanodeProcess, chunkId?: string): Promise<string[]> {
   return (await filesUnder(node.dataDir)).filter((f) => f.startsWith('tmp/') || (chunkId !== undefined && f.includes(chunkId)));
-}
-
-/** Polls until check() returns true or the deadline passes; returns the last result. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export const random = (n: number) => randomBytes(n);

@@ -4,12 +4,12 @@
 // visible with ONE compare-and-swap transaction on its path key that also
 // removes the upload and queues the replaced version for GC.
 import { randomBytes } from 'node:crypto';
-import { Code, DfsError } from '@dfs/proto';
+import { Code, DfsError, ancestorsOf } from '@dfs/proto';
 import type { ChunkRef, CommitInput, CommitResult, FileRecord } from '../metadata-store.js';
 import { decodeChunks, decodeFile, encodeChunks, encodeFile, encodeGc } from './etcd-codec.js';
 import { gcSuffix, retryCas, runLimited, type EtcdContext } from './etcd-context.js';
 import type { IKeyValue, IRequestOp } from 'etcd3';
-import { ancestorsOf, CHUNK_BATCH, DIR_MARKER, keys } from './etcd-keys.js';
+import { CHUNK_BATCH, DIR_MARKER, keys } from './etcd-keys.js';
 import { toNumber } from './etcd-kv.js';
 import { endSessionOps, gcChunkOps, readUpload } from './etcd-uploads.js';
 

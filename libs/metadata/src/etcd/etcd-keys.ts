@@ -29,40 +29,21 @@
 // so a marker's mod revision moves whenever anything in its subtree changes: a
 // tree operation compares that one revision instead of every file's.
 
+import { baseName, parentPath } from '@dfs/proto';
+
 export const CHUNK_BATCH = 1000;
 
 export function pad(n: number, width: number): string {
   return String(Math.max(0, Math.floor(n))).padStart(width, '0');
 }
 
-/** "/" for "/a", "/a" for "/a/b". */
-export function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
-export function nameOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** Proper ancestors below the root, outermost first: "/a/b/c" → ["/a", "/a/b"]. */
-export function ancestorsOf(path: string): string[] {
-  const out: string[] = [];
-  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
-  return out;
-}
-
-/** Whether `path` is `dir` or below it ("/ab" is not below "/a"). */
-export function isSameOrBelow(path: string, dir: string): boolean {
-  return dir === '/' || path === dir || path.startsWith(dir + '/');
-}
 
 /** Key builders relative to the store prefix (the client adds the prefix). */
 export const keys = {
   file: (path: string) => `p${path}`,
   /** Prefix of every file strictly below `dir`. */
   filesBelow: (dir: string) => (dir === '/' ? 'p/' : `p${dir}/`),
-  child: (path: string) => `c${parentOf(path)}\0${nameOf(path)}`,
+  child: (path: string) => `c${parentPath(path)}\0${baseName(path)}`,
   /** Prefix of the direct children of `dir`. */
   children: (dir: string) => `c${dir}\0`,
   /** Prefix of the children of `dir`'s subdirectories (for the root: of everything). */

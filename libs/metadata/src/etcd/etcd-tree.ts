@@ -17,13 +17,13 @@
 // only the commits already in flight can still move the marker. The fence is
 // only for liveness: correctness rests on the marker compare, and a fence
 // whose holder died disappears with its lease.
-import { Code, DfsError } from '@dfs/proto';
+import { Code, DfsError, ancestorsOf, isSameOrBelow, parentPath } from '@dfs/proto';
 import type { IRequestOp } from 'etcd3';
 import type { FileRecord } from '../metadata-store.js';
 import { checkDepth } from './etcd-commit.js';
 import { decodeFile, encodeFile, encodeGc } from './etcd-codec.js';
 import { gcSuffix, retryCas, type EtcdContext } from './etcd-context.js';
-import { ancestorsOf, DIR_MARKER, isSameOrBelow, keys, parentOf } from './etcd-keys.js';
+import { DIR_MARKER, keys } from './etcd-keys.js';
 import { toNumber } from './etcd-kv.js';
 
 /** Ids per stored GC entry: ~35 bytes each keeps one value far below etcd's limit. */
@@ -73,7 +73,7 @@ export async function deletePath(ctx: EtcdContext, path: string, recursive: bool
     const res = await kv.txn([kv.modIs(keys.marker(path), markerKv ? toNumber(markerKv.mod_revision) : 0)], ops);
     return res.succeeded ? files.length : undefined;
   }).finally(() => fence.release());
-  await removeEmptyDirs(ctx, parentOf(path));
+  await removeEmptyDirs(ctx, parentPath(path));
   return { filesDeleted: deleted };
 }
 
@@ -152,7 +152,7 @@ export async function rename(ctx: EtcdContext, from: string, to: string, overwri
     const res = await kv.txn(compares, ops);
     return res.succeeded ? source.length : undefined;
   }).finally(() => fence.release());
-  if (from !== to) await removeEmptyDirs(ctx, parentOf(from));
+  if (from !== to) await removeEmptyDirs(ctx, parentPath(from));
   return { filesRenamed: moved };
 }
 
@@ -178,7 +178,7 @@ function touchAncestors(ctx: EtcdContext, path: string): IRequestOp[] {
  */
 export async function removeEmptyDirs(ctx: EtcdContext, dir: string): Promise<void> {
   const { kv } = ctx;
-  for (let d = dir; d !== '/'; d = parentOf(d)) {
+  for (let d = dir; d !== '/'; d = parentPath(d)) {
     const res = await kv.txn([kv.noneUnder(keys.children(d)), kv.noneUnder(keys.deeperChildren(d))], [kv.del(keys.marker(d))]);
     if (!res.succeeded) return;
   }
