@@ -7,6 +7,8 @@ import {
   CommitUploadRequestSchema,
   CreateUploadRequestSchema,
   DeleteRequestSchema,
+  GetFileRequestSchema,
+  type GetFileResponse,
   DfsError,
   ListFilesRequestSchema,
   RenameRequestSchema,
@@ -110,6 +112,31 @@ describe('AllocateChunks', () => {
     expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [10] }), ctx))).toBe(Code.InvalidArgument);
     expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [1, 1] }), ctx))).toBe(Code.InvalidArgument);
     expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: 'nope', indexes: [1] }), ctx))).toBe(Code.NotFound);
+  });
+});
+
+describe('GetFile', () => {
+  const getFile = (init: Record<string, unknown>) => handlers.getFile!(create(GetFileRequestSchema, init as never), ctx) as Promise<GetFileResponse>;
+
+  it('pages the chunk list with offsets, and refuses to mix versions', async () => {
+    await commitFile('/f', 3 * KiB + 512);
+    const first = await getFile({ path: '/f', maxChunks: 3 });
+    expect(first.chunks.map((c) => [c.index, Number(c.offset), Number(c.size)])).toEqual([
+      [0, 0, KiB],
+      [1, KiB, KiB],
+      [2, 2 * KiB, KiB],
+    ]);
+    expect(first.nextIndex).toBe(3);
+    const rest = await getFile({ path: '/f', fromIndex: first.nextIndex, maxChunks: 3, fileId: first.file!.fileId });
+    expect(rest.chunks.map((c) => [c.index, Number(c.offset), Number(c.size)])).toEqual([[3, 3 * KiB, 512]]);
+    expect(rest.nextIndex).toBe(first.file!.chunkCount);
+    expect((await getFile({ path: '/f' })).chunks).toHaveLength(4);
+
+    await expect(getFile({ path: '/f', fromIndex: 5 })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(getFile({ path: '/f', maxChunks: 10_001 })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await handlers.delete!(create(DeleteRequestSchema, { path: '/f' }), ctx);
+    await commitFile('/f', 2 * KiB);
+    await expect(getFile({ path: '/f', fromIndex: 3, fileId: first.file!.fileId })).rejects.toMatchObject({ code: Code.FailedPrecondition });
   });
 });
 

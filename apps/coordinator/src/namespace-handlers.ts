@@ -31,6 +31,7 @@ export interface NamespaceOptions {
 
 const DEFAULT_PAGE = 1000;
 const MAX_PAGE = 10_000;
+const MAX_CHUNKS_PER_PAGE = 10_000;
 
 /** CreateUpload, AllocateChunks, CommitUpload, AbortUpload, Stat, GetFile, ListFiles, Delete, Rename. */
 export function namespaceHandlers(store: MetadataStore, placer: Placer, options: NamespaceOptions): Partial<ServiceImpl<typeof CoordinatorService>> {
@@ -130,15 +131,24 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
 
     async getFile(req) {
       const path = validatePath(req.path);
+      const max = req.maxChunks === 0 ? MAX_CHUNKS_PER_PAGE : req.maxChunks;
+      if (max > MAX_CHUNKS_PER_PAGE) throw new DfsError(Code.InvalidArgument, `max_chunks ${max} is over ${MAX_CHUNKS_PER_PAGE}: ask for fewer and page with from_index`);
       const file = await store.getFile(path);
       if (!file) throw notFound(path);
-      const chunks = [];
-      let offset = 0n;
-      for await (const c of store.readChunks(file.fileId)) {
-        chunks.push({ chunkId: c.chunkId, index: c.index, offset, size: BigInt(c.size), sha256: c.sha256, replicas: placer.readable(c.replicas) });
-        offset += BigInt(c.size);
+      if (req.fileId && req.fileId !== file.fileId) {
+        throw new DfsError(Code.FailedPrecondition, `${path} changed (it was overwritten or moved) while its chunk list was being read: read it again from the start`);
       }
-      return { file: fileInfo(file), chunks };
+      if (req.fromIndex > file.chunkCount) {
+        throw new DfsError(Code.InvalidArgument, `from_index ${req.fromIndex} is past the end of ${path} (${file.chunkCount} chunks)`);
+      }
+      const chunks = [];
+      // Every chunk but the last is chunkSize long (checked at commit), so a page's offsets need no earlier pages.
+      for await (const c of store.readChunks(file.fileId, { fromIndex: req.fromIndex })) {
+        if (chunks.length === max) break;
+        const offset = BigInt(c.index) * BigInt(file.chunkSize);
+        chunks.push({ chunkId: c.chunkId, index: c.index, offset, size: BigInt(c.size), sha256: c.sha256, replicas: placer.readable(c.replicas) });
+      }
+      return { file: fileInfo(file), chunks, nextIndex: req.fromIndex + chunks.length };
     },
 
     async listFiles(req) {
