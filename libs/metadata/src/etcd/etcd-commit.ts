@@ -11,6 +11,7 @@ import { gcSuffix, retryCas, runLimited, type EtcdContext } from './etcd-context
 import type { IKeyValue, IRequestOp } from 'etcd3';
 import { CHUNK_BATCH, DIR_MARKER, keys } from './etcd-keys.js';
 import { toNumber } from './etcd-kv.js';
+import { clearOfJobs, fenceCompares, fenceReads } from './etcd-tree-job.js';
 import { endSessionOps, gcChunkOps, readUpload } from './etcd-uploads.js';
 
 /** Chunk lists up to this size go into the commit transaction itself (one round trip). */
@@ -23,7 +24,6 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
   checkChunks(input.chunks);
   const ancestors = ancestorsOf(input.path);
   checkDepth(ctx, input.path, ancestors.length);
-  const fences = ['/', ...ancestors];
 
   const inline = input.chunks.length <= INLINE_CHUNKS;
   if (!inline) {
@@ -55,7 +55,7 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
       kv.getOp(keys.committed(input.uploadId)),
       { request_range: kv.rangeRequest(keys.filesBelow(input.path), { limit: 1, keysOnly: true }) },
       ...ancestors.map((a) => kv.getOp(keys.file(a))),
-      ...fences.map((d) => kv.getOp(keys.fence(d))),
+      ...fenceReads(ctx, [input.path]),
     ];
     // First attempt guesses "new path, no upload": one round trip when right. When the
     // guess (or a later read) is stale, the failed transaction returns fresh reads.
@@ -64,8 +64,8 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
       const [existingKv, uploadKv, doneKv, belowKv, ...rest] = observed;
       const ancestorKvs = rest.slice(0, ancestors.length);
       if (doneKv) return { winner: doneKv.value.toString('utf8') };
-      if (rest.slice(ancestors.length).some((f) => f !== undefined)) {
-        // A tree delete or rename above this path is running: wait for it, then read again.
+      if (!(await clearOfJobs(ctx, rest.slice(ancestors.length)))) {
+        // A tree delete or rename touches this path: it has been helped to its end (or is about to start); read again.
         observed = (await kv.txn([], reads)).responses.map((r) => r.response_range.kvs[0]);
         return undefined;
       }
@@ -106,7 +106,7 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
           kv.absent(keys.committed(input.uploadId)),
           kv.noneUnder(keys.filesBelow(input.path)),
           ...ancestors.map((a) => kv.absent(keys.file(a))),
-          ...fences.map((d) => kv.absent(keys.fence(d))),
+          ...fenceCompares(ctx, [input.path]),
         ],
         ops,
         reads,
@@ -217,7 +217,7 @@ function checkChunks(chunks: ChunkRef[]): void {
 
 /** A commit's transaction has a fixed part plus two compares and one write per ancestor directory. */
 export function checkDepth(ctx: EtcdContext, path: string, ancestors: number): void {
-  // Compares: 5 fixed, then for each ancestor "not a file" and "no fence".
+  // Compares: 4 fixed, then for each ancestor "not a file" and "no fence", and 3 fence compares for the root and the path.
   const limit = Math.floor((ctx.maxTxnOps - 8) / 2);
   if (ancestors > limit) {
     throw new DfsError(Code.InvalidArgument, `${path.slice(0, 80)}… is ${ancestors + 1} directories deep; the etcd backend allows at most ${limit + 1}: use a flatter layout`);

@@ -3,13 +3,16 @@
 import { randomBytes } from 'node:crypto';
 import { Code, DfsError } from '@dfs/proto';
 import type { EtcdKv } from './etcd-kv.js';
+import type { TreeJob } from './etcd-tree-job.js';
 
 export interface EtcdContext {
   readonly kv: EtcdKv;
   /** etcd's --max-txn-ops (default 128): no transaction here has more operations or compares. */
   readonly maxTxnOps: number;
-  /** Most files a recursive delete hides in its one transaction (their ids go in the GC entry). */
-  readonly maxTreeDeleteFiles: number;
+  /** Tree jobs this process is running, by job id (etcd-tree-job.ts): concurrent helpers share one run. */
+  readonly treeJobs: Map<string, Promise<void>>;
+  /** For tests: runs before each batch of a tree job; a throw stops the job there, as a crash would. */
+  readonly beforeTreeBatch?: (job: TreeJob, batch: number) => void | Promise<void>;
   /** Lease for committed-upload markers (about 24 h). */
   committedLease(): Promise<string>;
 }

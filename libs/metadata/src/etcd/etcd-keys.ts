@@ -10,8 +10,9 @@
 //                                    directory sorts as its path plus "/", where its
 //                                    files' keys are). Descendants of /a: c/a\0… and c/a/…
 //   R                                The root's marker (touched like any directory marker).
-//   t<dir>                           Fence of a running tree delete or rename (on a lease):
-//                                    commits below it wait (etcd-tree.ts).
+//   t<dir>                           Fence of a tree delete or rename: preparing (on a lease)
+//   T                                or running (the job's record); the root's is T, so that
+//                                    t/… holds exactly the fences below "/" (etcd-tree-job.ts).
 //   i/<fileId>/m                     The record at commit; exists from commit to purgeFile
 //                                    (this is what makes a file's chunks "referenced").
 //   i/<fileId>/c/<first index, 10>   A batch of chunk refs (≤ CHUNK_BATCH per value).
@@ -48,7 +49,9 @@ export const keys = {
   children: (dir: string) => `c${dir}\0`,
   /** Prefix of the children of `dir`'s subdirectories (for the root: of everything). */
   deeperChildren: (dir: string) => (dir === '/' ? 'c/' : `c${dir}/`),
-  fence: (dir: string) => `t${dir}`,
+  fence: (dir: string) => (dir === '/' ? 'T' : `t${dir}`),
+  /** Prefix of the fences strictly below `dir`. */
+  fencesBelow: (dir: string) => (dir === '/' ? 't/' : `t${dir}/`),
   marker: (dir: string) => (dir === '/' ? 'R' : `${keys.child(dir)}/`),
   fileMeta: (fileId: string) => `i/${fileId}/m`,
   fileAll: (fileId: string) => `i/${fileId}/`,

@@ -3,7 +3,8 @@
 // etcd failures as DfsErrors. The raw RPCs are used instead of etcd3's
 // builders because they expose range_end, limits, revisions and range compares.
 import { Code, DfsError, isDfsError } from '@dfs/proto';
-import { CompareResult, CompareTarget, type Etcd3, type ICompare, type IKeyValue, type IRangeRequest, type IRequestOp, type ITxnResponse } from 'etcd3';
+import { CompareResult, CompareTarget, type Etcd3, type ICompare, type IKeyValue, type IRangeRequest,
+  type IRangeResponse, type IRequestOp, type ITxnResponse } from 'etcd3';
 
 export interface Kv {
   key: string;
@@ -54,8 +55,13 @@ export class EtcdKv {
 
   /** One page of the keys starting with `prefix`, in byte order. */
   async range(prefix: string, options: RangeOptions = {}): Promise<RangePage> {
-    const res = await this.call(() => this.client.kv.range(this.rangeRequest(prefix, options)));
-    return { kvs: res.kvs.map((kv) => this.relative(kv)), more: res.more, revision: toNumber(res.header.revision) };
+    return this.rangePage(await this.call(() => this.client.kv.range(this.rangeRequest(prefix, options))));
+  }
+
+  /** A range response (also one inside a txn) as a page of relative keys. */
+  rangePage(res: IRangeResponse): RangePage {
+    // A range inside a txn may come without a header of its own.
+    return { kvs: res.kvs.map((kv) => this.relative(kv)), more: res.more, revision: toNumber(res.header?.revision) };
   }
 
   /** Keys in [from, to). */
@@ -64,8 +70,9 @@ export class EtcdKv {
     return res.kvs.map((kv) => this.relative(kv));
   }
 
-  async count(prefix: string): Promise<number> {
-    const res = await this.call(() => this.client.kv.range({ ...this.rangeRequest(prefix, {}), count_only: true }));
+  /** Keys starting with `prefix`, now or as of `revision`. */
+  async count(prefix: string, revision?: number): Promise<number> {
+    const res = await this.call(() => this.client.kv.range({ ...this.rangeRequest(prefix, { revision }), count_only: true }));
     return toNumber(res.count);
   }
 
@@ -116,6 +123,11 @@ export class EtcdKv {
 
   delPrefix(prefix: string): IRequestOp {
     return { request_delete_range: { key: this.bytes(prefix), range_end: prefixEnd(this.bytes(prefix)) } };
+  }
+
+  /** Deletes the keys in [from, to). */
+  delBetween(from: string, to: string): IRequestOp {
+    return { request_delete_range: { key: this.bytes(from), range_end: this.bytes(to) } };
   }
 
   getOp(key: string): IRequestOp {

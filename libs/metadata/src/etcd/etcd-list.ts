@@ -6,6 +6,7 @@ import type { ListEntry, ListOptions, ListPage } from '../metadata-store.js';
 import { decodeFile } from './etcd-codec.js';
 import type { EtcdContext } from './etcd-context.js';
 import { DIR_MARKER, keys } from './etcd-keys.js';
+import { fenceReads, runTreeJob, runningJob } from './etcd-tree-job.js';
 
 export async function list(ctx: EtcdContext, dir: string, options: ListOptions = {}): Promise<ListPage> {
   const limit = options.limit ?? 1000;
@@ -14,7 +15,20 @@ export async function list(ctx: EtcdContext, dir: string, options: ListOptions =
   }
   const prefix = options.recursive ? keys.filesBelow(dir) : keys.children(dir);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, prefix);
-  const page = await ctx.kv.range(prefix, { from: after === undefined ? undefined : after + '\0', limit });
+  const { kv } = ctx;
+  const pageRead = { request_range: kv.rangeRequest(prefix, { from: after === undefined ? undefined : after + '\0', limit }) };
+  let page;
+  for (;;) {
+    const res = await kv.txn([], [...fenceReads(ctx, [dir]), pageRead]);
+    const fences = res.responses.slice(0, -1).map((r) => r.response_range.kvs[0]);
+    const job = runningJob(fences);
+    // A tree job overlapping this listing is helped to its end first: no page ever shows half a tree.
+    if (job) await runTreeJob(ctx, job);
+    else {
+      page = kv.rangePage(res.responses[res.responses.length - 1]!.response_range);
+      break;
+    }
+  }
   const entries: ListEntry[] = page.kvs.map((kv) => {
     if (options.recursive) return { kind: 'file', file: decodeFile(kv.value) };
     if (kv.value.toString('utf8') !== DIR_MARKER) return { kind: 'file', file: decodeFile(kv.value) };

@@ -127,13 +127,59 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     await expect(store.createUpload(late)).rejects.toMatchObject({ code: Code.AlreadyExists });
   });
 
-  it('refuses a tree rename larger than one transaction, naming the limit, and changes nothing', async () => {
-    const store = await open();
-    await Promise.all(Array.from({ length: 70 }, (_, i) => store.commitFile(input(`/wide/f${i}`, 1))));
-    await expect(store.rename('/wide', '/moved')).rejects.toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining('subdirectories') });
-    expect((await store.list('/wide', { recursive: true, limit: 100 })).entries).toHaveLength(70);
-    expect(await store.deletePath('/wide', { recursive: true })).toEqual({ filesDeleted: 70 });
-    expect((await store.list('/')).entries).toEqual([]);
+  it('finishes a tree rename and a tree delete that a crash cut short: readers resolve through the job, then help or resume it', async () => {
+    const prefix = `crash${process.pid}-${seq++}`;
+    let crashAt = 1;
+    const crash = (_job: unknown, batch: number): void => {
+      if (batch === crashAt) throw new Error('simulated crash between batches');
+    };
+    const store = await open({ prefix, beforeTreeBatch: crash });
+    const paths = Array.from({ length: 120 }, (_, i) => `/src/d${i % 4}/f${String(i).padStart(3, '0')}`);
+    await Promise.all(paths.map((p) => store.commitFile(input(p, 1))));
+    const ids = new Map(await Promise.all(paths.map(async (p) => [p, (await store.getFile(p))!.fileId] as const)));
+
+    await expect(store.rename('/src', '/dst')).rejects.toThrow('simulated crash');
+    crashAt = -1;
+    // One batch moved, the rest still at their old keys: every file is found at its new path only.
+    const moved = await Promise.all(paths.map((p) => store.getFile(p.replace('/src/', '/dst/'))));
+    expect(moved.map((f) => f?.fileId)).toEqual(paths.map((p) => ids.get(p)));
+    expect(moved.map((f) => f?.path)).toEqual(paths.map((p) => p.replace('/src/', '/dst/')));
+    expect(await Promise.all(paths.map((p) => store.getFile(p)))).toEqual(paths.map(() => undefined));
+    // A commit into the moving tree waits for the job (helping it), then lands beside the moved files.
+    await expect(store.commitFile(input('/src/d0/f000', 1))).resolves.toMatchObject({ alreadyCommitted: false });
+    expect((await store.list('/dst', { recursive: true, limit: 1000 })).entries).toHaveLength(120);
+    expect(shownTop(await store.list('/'))).toEqual(['d:/dst', 'd:/src']);
+
+    // A delete cut short is finished when a store next opens.
+    crashAt = 1;
+    const deleting = await open({ prefix, beforeTreeBatch: crash });
+    await expect(deleting.deletePath('/dst', { recursive: true })).rejects.toThrow('simulated crash');
+    expect(await deleting.getFile('/dst/d1/f001')).toBeUndefined();
+    const reopened = await open({ prefix });
+    expect(shownTop(await reopened.list('/'))).toEqual(['d:/src']);
+    expect((await reopened.peekGc(1000)).filter((e) => e.kind === 'file' && e.reason === 'deleted')).toHaveLength(120);
+  });
+
+  it('never shows half a tree to readers of another store while a large rename runs in batches', async () => {
+    const prefix = `half${process.pid}-${seq++}`;
+    // Batches pause so the reader's lists fall between them (or help: either way they must be whole).
+    const mover = await open({ prefix, beforeTreeBatch: () => new Promise((r) => setTimeout(r, 5)) });
+    const reader = await open({ prefix });
+    await Promise.all(Array.from({ length: 400 }, (_, i) => mover.commitFile(input(`/a/x/f${i}`, 1))));
+    let done = false;
+    const renamed = mover.rename('/a/x', '/b/y').finally(() => (done = true));
+    const seen = new Set<string>();
+    while (!done) {
+      const entries = (await reader.list('/', { recursive: true, limit: 1000 })).entries.map((e) => (e.kind === 'file' ? e.file.path : e.path));
+      expect(entries).toHaveLength(400);
+      const roots = new Set(entries.map((p) => p.slice(0, 4)));
+      expect(roots.size).toBe(1);
+      seen.add([...roots][0]!);
+    }
+    expect(await renamed).toEqual({ filesRenamed: 400 });
+    expect(seen.has('/a/x') || seen.has('/b/y')).toBe(true);
+    expect((await reader.list('/b/y', { recursive: true, limit: 1000 })).entries).toHaveLength(400);
+    expect(shownTop(await reader.list('/'))).toEqual(['d:/b']);
   });
 
   it('keeps a tree delete and a tree rename atomic while commits land in the same tree', async () => {

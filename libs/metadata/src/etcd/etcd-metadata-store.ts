@@ -3,7 +3,7 @@
 // uploads: etcd-uploads.ts; deletes and renames: etcd-tree.ts. Every write is
 // a compare-and-swap on mod revisions, retried on conflict; no etcd lock is
 // ever taken.
-import { Code, DfsError } from '@dfs/proto';
+import { Code, DfsError, ancestorsOf } from '@dfs/proto';
 import { Etcd3 } from 'etcd3';
 import type {
   ChunkRef,
@@ -25,6 +25,7 @@ import { keys } from './etcd-keys.js';
 import { EtcdKv, toNumber } from './etcd-kv.js';
 import { list } from './etcd-list.js';
 import { deletePath, rename } from './etcd-tree.js';
+import { jobHides, resumeTreeJobs, runningJob, type TreeJob } from './etcd-tree-job.js';
 import { abortUpload, createUpload, expiredUploads, placeChunks, readUpload, uploadReferences } from './etcd-uploads.js';
 
 export interface EtcdMetadataStoreOptions {
@@ -35,8 +36,8 @@ export interface EtcdMetadataStoreOptions {
   signal?: AbortSignal;
   /** etcd's --max-txn-ops. Default 128 (etcd's default). */
   maxTxnOps?: number;
-  /** Default 20,000 (see etcd-tree.ts). */
-  maxTreeDeleteFiles?: number;
+  /** For tests: runs before each batch of a tree delete or rename; a throw stops it there, as a crash would (etcd-tree-job.ts). */
+  beforeTreeBatch?: (job: TreeJob, batch: number) => void | Promise<void>;
   /**
    * An upload's keys hang on a lease of (expiresAt - now) + this grace. The
    * coordinator's sweeper normally aborts an expired upload first (through
@@ -66,7 +67,8 @@ export class EtcdMetadataStore implements MetadataStore {
     this.ctx = {
       kv: this.kv,
       maxTxnOps: options.maxTxnOps ?? 128,
-      maxTreeDeleteFiles: options.maxTreeDeleteFiles ?? 20_000,
+      treeJobs: new Map(),
+      beforeTreeBatch: options.beforeTreeBatch,
       committedLease: () => this.committedLease(),
     };
   }
@@ -74,8 +76,22 @@ export class EtcdMetadataStore implements MetadataStore {
   // ---- namespace ----
 
   async getFile(path: string): Promise<FileRecord | undefined> {
-    const kv = await this.kv.get(keys.file(path));
-    return kv && decodeFile(kv.value);
+    const { kv } = this;
+    const fences = ['/', ...ancestorsOf(path), path].map((d) => kv.getOp(keys.fence(d)));
+    for (;;) {
+      const read = await kv.txn([], [kv.getOp(keys.file(path)), ...fences]);
+      const [fileKv, ...fenceKvs] = read.responses.map((r) => r.response_range.kvs[0]);
+      const job = runningJob(fenceKvs);
+      if (!job) return fileKv && decodeFile(fileKv.value);
+      if (jobHides(job, path)) return undefined;
+      // Below a running rename's target: the file's key is the new one or, not yet moved, the old one.
+      const old = job.from + path.slice(job.to!.length);
+      const both = await kv.txn([], [kv.getOp(keys.file(path)), kv.getOp(keys.file(old)), kv.getOp(keys.fence(job.to!))]);
+      const [movedKv, oldKv, targetFence] = both.responses.map((r) => r.response_range.kvs[0]);
+      if (!targetFence || runningJob([targetFence])?.id !== job.id) continue; // it finished meanwhile
+      if (movedKv) return decodeFile(movedKv.value);
+      return oldKv && { ...decodeFile(oldKv.value), path };
+    }
   }
 
   readChunks(fileId: string, options?: { fromIndex?: number }): AsyncIterable<ChunkRef> {
@@ -101,6 +117,7 @@ export class EtcdMetadataStore implements MetadataStore {
   list(dir: string, options?: ListOptions): Promise<ListPage> {
     return list(this.ctx, dir, options);
   }
+
 
   /** Scans every file record (status pages only: O(files)). */
   async counts(): Promise<{ files: number; chunks: number; uploads: number }> {
@@ -243,6 +260,11 @@ export class EtcdMetadataStore implements MetadataStore {
 
   // ---- helpers ----
 
+  /** Finishes tree deletes and renames that a crashed coordinator left half done (at open). */
+  resumeTreeJobs(): Promise<void> {
+    return resumeTreeJobs(this.ctx);
+  }
+
   /** One lease for all committed-upload markers granted within an hour: each lives between committedTtl and committedTtl + 1 h. */
   private committedLease(): Promise<string> {
     const now = Date.now();
@@ -271,6 +293,8 @@ export async function openEtcdMetadataStore(options: EtcdMetadataStoreOptions): 
         options.signal?.addEventListener('abort', () => reject(new DfsError(Code.Canceled, 'opening the etcd metadata store was canceled')), { once: true });
       }),
     ]);
+    // Outside the 10 s probe limit: finishing a big job takes as long as it takes.
+    await store.resumeTreeJobs();
     return store;
   } catch (err) {
     client.close();

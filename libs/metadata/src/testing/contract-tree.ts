@@ -1,7 +1,7 @@
 // Contract: deleting and renaming files and whole trees.
 import { describe, expect, it } from '@jest/globals';
 import { Code } from '@dfs/proto';
-import { allChunks, allGc, expectCode, gcFileIds, listAll, putFile, shown, type ContractContext } from './contract-fixtures.js';
+import { allChunks, allGc, expectCode, gcFileIds, listAll, putFile, putFiles, shown, type ContractContext } from './contract-fixtures.js';
 
 export function treeContract(ctx: ContractContext): void {
   describe('deletePath', () => {
@@ -104,6 +104,27 @@ export function treeContract(ctx: ContractContext): void {
         'f:/srcx/y',
       ]);
       expect((await ctx.store.getFile('/dst/sub/b/c'))!.path).toBe('/dst/sub/b/c');
+    });
+
+    it('moves and then deletes a tree of hundreds of files in nested directories', async () => {
+      const paths = Array.from({ length: 300 }, (_, i) => `/big/d${i % 7}/s${i % 3}/f${i}`);
+      await putFiles(ctx.store, paths, 50);
+      await putFile(ctx.store, '/bigger');
+      const before = await Promise.all(paths.map(async (p) => (await ctx.store.getFile(p))!.fileId));
+
+      expect(await ctx.store.rename('/big', '/moved/big')).toEqual({ filesRenamed: 300 });
+      const after = await Promise.all(paths.map((p) => ctx.store.getFile(p.replace('/big/', '/moved/big/'))));
+      expect(after.map((f) => f?.fileId)).toEqual(before);
+      expect(after.every((f, i) => f!.path === paths[i]!.replace('/big/', '/moved/big/'))).toBe(true);
+      expect(await ctx.store.getFile(paths[0]!)).toBeUndefined();
+      expect(shown((await ctx.store.list('/')).entries)).toEqual(['f:/bigger', 'd:/moved']);
+      expect(shown((await ctx.store.list('/moved/big')).entries)).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `d:/moved/big/d${i}`));
+      expect((await listAll(ctx.store, '/moved', { recursive: true, limit: 70 })).entries).toHaveLength(300);
+
+      expect(await ctx.store.deletePath('/moved', { recursive: true })).toEqual({ filesDeleted: 300 });
+      expect(shown((await listAll(ctx.store, '/', { recursive: true })).entries)).toEqual(['f:/bigger']);
+      expect(shown((await ctx.store.list('/')).entries)).toEqual(['f:/bigger']);
+      expect([...gcFileIds(await allGc(ctx.store), 'deleted')].sort()).toEqual([...before].sort());
     });
 
     it('refuses to move a tree into itself (InvalidArgument)', async () => {
