@@ -14,6 +14,8 @@ const STATE: Record<NodeRecord['state'], NodeState> = {
   drained: NodeState.DRAINED,
 };
 
+const REFERENCE_CHECKS_IN_FLIGHT = 16;
+
 /** RegisterNode, Heartbeat, ReportChunks, ListNodes, ClusterStatus. */
 export function membershipHandlers(membership: Membership, store: MetadataStore, deletions: ChunkDeletions): Partial<ServiceImpl<typeof CoordinatorService>> {
   return {
@@ -42,12 +44,19 @@ export function membershipHandlers(membership: Membership, store: MetadataStore,
 
     async reportChunks(req) {
       if (!membership.node(req.nodeId)) throw new DfsError(Code.FailedPrecondition, `node ${req.nodeId} is not registered: register before reporting chunks`);
-      const unknownChunkIds: string[] = [];
+      const toCheck: string[] = [];
       for (const id of req.chunkIds) {
         if (deletions.isDeleted(id)) deletions.deleteOn(req.nodeId, id);
-        else if (!(await store.isChunkReferenced(id))) unknownChunkIds.push(id);
+        else toCheck.push(id);
       }
-      return { unknownChunkIds };
+      // A batch holds thousands of ids and each check is a store round trip (etcd): a few at once.
+      const referenced = new Array<boolean>(toCheck.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let i = next++; i < toCheck.length; i = next++) referenced[i] = await store.isChunkReferenced(toCheck[i]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(REFERENCE_CHECKS_IN_FLIGHT, toCheck.length) }, worker));
+      return { unknownChunkIds: toCheck.filter((_, i) => !referenced[i]) };
     },
 
     async listNodes() {

@@ -20,6 +20,8 @@
 //   u/<uploadId>                     UploadRecord without placements, on the upload's lease.
 //   w/<uploadId>/<index, 10>         A placement of the upload, on the same lease.
 //   x/<expiresAt ms, 15>/<uploadId>  Expiry index of uploads, on the same lease.
+//   o/<chunkId>                      uploadId that placed the chunk, on the same lease
+//                                    (isChunkReferenced for open uploads).
 //   d/<uploadId>                     fileId of a committed upload, on a ~24 h lease
 //                                    (commit idempotency).
 //   g/<enqueued ms, 15>/<random>     GC queue entry.
@@ -62,7 +64,7 @@ export const keys = {
   uploads: () => 'u/',
   placement: (uploadId: string, index: number) => `w/${uploadId}/${pad(index, 10)}`,
   placements: (uploadId: string) => `w/${uploadId}/`,
-  allPlacements: () => 'w/',
+  uploadChunkOwner: (chunkId: string) => `o/${chunkId}`,
   expiry: (expiresAtMs: number, uploadId: string) => `x/${pad(expiresAtMs, 15)}/${uploadId}`,
   expiries: () => 'x/',
   /** End (exclusive) of the expiry index for uploads expiring before `nowMs`. */

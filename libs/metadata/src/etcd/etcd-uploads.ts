@@ -29,7 +29,7 @@ export async function createUpload(ctx: EtcdContext, upload: UploadRecord, lease
   }
   const leaseId = await kv.grantLease(leaseTtlSeconds);
   // Placements first: without their header they belong to no session, and the lease removes them.
-  await writeBatches(ctx, upload.placements.map((p) => kv.put(keys.placement(upload.uploadId, p.index), JSON.stringify(p), leaseId)));
+  await writeBatches(ctx, upload.placements.flatMap((p) => placementOps(ctx, upload.uploadId, p, leaseId)));
   const res = await kv.txn(
     [kv.absent(keys.upload(upload.uploadId)), kv.absent(keys.committed(upload.uploadId))],
     [kv.put(keys.upload(upload.uploadId), encodeUpload({ ...upload, placements: [] }, leaseId), leaseId), kv.put(keys.expiry(upload.expiresAt.getTime(), upload.uploadId), '', leaseId)],
@@ -56,8 +56,8 @@ export async function readUpload(ctx: EtcdContext, uploadId: string, header?: Kv
 
 export async function placeChunks(ctx: EtcdContext, uploadId: string, placements: Placement[], expiresAt: Date): Promise<{ leaseId: string; moved: boolean }> {
   const { kv } = ctx;
-  // Each transaction holds the header, the expiry index and a slice of placements.
-  const slice = Math.max(1, ctx.maxTxnOps - 4);
+  // Each transaction holds the header, the expiry index and a slice of placements (two keys each).
+  const slice = Math.max(1, Math.floor((ctx.maxTxnOps - 4) / 2));
   let result = { leaseId: '0', moved: false };
   for (let i = 0; i < Math.max(1, placements.length); i += slice) {
     const part = placements.slice(i, i + slice);
@@ -70,7 +70,7 @@ export async function placeChunks(ctx: EtcdContext, uploadId: string, placements
       part.forEach((p, j) => {
         const before = old[j] ? (JSON.parse(old[j]!.value.toString('utf8')) as Placement) : undefined;
         if (before && before.chunkId !== p.chunkId) abandoned.push(before.chunkId);
-        ops.push(kv.put(keys.placement(uploadId, p.index), JSON.stringify({ index: p.index, chunkId: p.chunkId, nodeIds: [...p.nodeIds] }), leaseId));
+        ops.push(...placementOps(ctx, uploadId, p, leaseId));
       });
       const header = encodeUpload({ ...upload, expiresAt, placements: [], abandonedChunkIds: abandoned }, leaseId);
       if (header.length > 1024 * 1024) {
@@ -108,15 +108,23 @@ export async function expiredUploads(ctx: EtcdContext, now: Date, limit: number)
   return sessions.flatMap((s) => (s ? [s.upload] : []));
 }
 
-/** Whether an open upload placed (or abandoned) the chunk. Scans every open session: O(placements). */
+/**
+ * Whether an open upload placed (or abandoned) the chunk: its owner key
+ * names the upload, and the upload's header still exists. Owner keys hang on
+ * the upload's lease, so they outlive the session only until the lease goes
+ * (a commit or an abort revokes it at once).
+ */
 export async function uploadReferences(ctx: EtcdContext, chunkId: string): Promise<boolean> {
-  for await (const kv of ctx.kv.scan(keys.allPlacements(), { pageSize: 2000 })) {
-    if ((JSON.parse(kv.value.toString('utf8')) as Placement).chunkId === chunkId) return true;
-  }
-  for await (const kv of ctx.kv.scan(keys.uploads(), { pageSize: 500 })) {
-    if (decodeUpload(kv.value).upload.abandonedChunkIds.includes(chunkId)) return true;
-  }
-  return false;
+  const owner = await ctx.kv.get(keys.uploadChunkOwner(chunkId));
+  return owner !== undefined && (await ctx.kv.get(keys.upload(owner.value.toString('utf8')))) !== undefined;
+}
+
+/** A placement and its chunk's owner key (which stays when the index is re-placed: the abandoned chunk is still the upload's). */
+function placementOps(ctx: EtcdContext, uploadId: string, p: Placement, leaseId: string): IRequestOp[] {
+  return [
+    ctx.kv.put(keys.placement(uploadId, p.index), JSON.stringify({ index: p.index, chunkId: p.chunkId, nodeIds: [...p.nodeIds] }), leaseId),
+    ctx.kv.put(keys.uploadChunkOwner(p.chunkId), uploadId, leaseId),
+  ];
 }
 
 /** Deletes a session's keys (header, expiry index, placements). */
