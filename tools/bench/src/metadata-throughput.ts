@@ -68,6 +68,14 @@ async function run(backend: 'embedded' | 'etcd', files: number, endpoints: strin
     let inDirs = 0;
     for (let d = 0; d < 100; d++) inDirs += await listAll(store, `/bench/d${d}`, false);
     rows.push(report(backend, 'list 100 directories', inDirs, performance.now() - t));
+    t = performance.now();
+    const { filesRenamed } = await store.rename('/bench', '/renamed');
+    if (filesRenamed !== files) throw new Error(`renamed ${filesRenamed} of ${files} files`);
+    rows.push(report(backend, 'rename the whole tree', filesRenamed, performance.now() - t));
+    t = performance.now();
+    const { filesDeleted } = await store.deletePath('/renamed', { recursive: true });
+    if (filesDeleted !== files) throw new Error(`deleted ${filesDeleted} of ${files} files`);
+    rows.push(report(backend, 'delete the whole tree', filesDeleted, performance.now() - t));
   } finally {
     await store.close();
     await rm(dataDir, { recursive: true, force: true });

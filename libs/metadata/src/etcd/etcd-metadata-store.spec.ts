@@ -134,8 +134,9 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
       if (batch === crashAt) throw new Error('simulated crash between batches');
     };
     const store = await open({ prefix, beforeTreeBatch: crash });
-    const paths = Array.from({ length: 120 }, (_, i) => `/src/d${i % 4}/f${String(i).padStart(3, '0')}`);
-    await Promise.all(paths.map((p) => store.commitFile(input(p, 1))));
+    // More files than one batch (a page of 1,000), so the crash leaves some moved and some not.
+    const paths = Array.from({ length: 1200 }, (_, i) => `/src/d${i % 4}/f${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < paths.length; i += 200) await Promise.all(paths.slice(i, i + 200).map((p) => store.commitFile(input(p, 1))));
     const ids = new Map(await Promise.all(paths.map(async (p) => [p, (await store.getFile(p))!.fileId] as const)));
 
     await expect(store.rename('/src', '/dst')).rejects.toThrow('simulated crash');
@@ -146,41 +147,42 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     expect(moved.map((f) => f?.path)).toEqual(paths.map((p) => p.replace('/src/', '/dst/')));
     expect(await Promise.all(paths.map((p) => store.getFile(p)))).toEqual(paths.map(() => undefined));
     // A commit into the moving tree waits for the job (helping it), then lands beside the moved files.
-    await expect(store.commitFile(input('/src/d0/f000', 1))).resolves.toMatchObject({ alreadyCommitted: false });
-    expect((await store.list('/dst', { recursive: true, limit: 1000 })).entries).toHaveLength(120);
+    await expect(store.commitFile(input('/src/d0/f0000', 1))).resolves.toMatchObject({ alreadyCommitted: false });
+    expect((await store.list('/dst', { recursive: true, limit: 2000 })).entries).toHaveLength(1200);
     expect(shownTop(await store.list('/'))).toEqual(['d:/dst', 'd:/src']);
 
     // A delete cut short is finished when a store next opens.
     crashAt = 1;
     const deleting = await open({ prefix, beforeTreeBatch: crash });
     await expect(deleting.deletePath('/dst', { recursive: true })).rejects.toThrow('simulated crash');
-    expect(await deleting.getFile('/dst/d1/f001')).toBeUndefined();
+    expect(await deleting.getFile('/dst/d1/f0001')).toBeUndefined();
     const reopened = await open({ prefix });
     expect(shownTop(await reopened.list('/'))).toEqual(['d:/src']);
-    expect((await reopened.peekGc(1000)).filter((e) => e.kind === 'file' && e.reason === 'deleted')).toHaveLength(120);
-  });
+    expect((await reopened.peekGc(2000)).filter((e) => e.kind === 'file' && e.reason === 'deleted')).toHaveLength(1200);
+  }, 60_000);
 
-  it('never shows half a tree to readers of another store while a large rename runs in batches', async () => {
+  it('never shows half a tree to readers of another store while a 2,500-file rename runs in batches', async () => {
     const prefix = `half${process.pid}-${seq++}`;
     // Batches pause so the reader's lists fall between them (or help: either way they must be whole).
     const mover = await open({ prefix, beforeTreeBatch: () => new Promise((r) => setTimeout(r, 5)) });
     const reader = await open({ prefix });
-    await Promise.all(Array.from({ length: 400 }, (_, i) => mover.commitFile(input(`/a/x/f${i}`, 1))));
+    const count = 2500; // three batches of up to 1,000
+    for (let i = 0; i < count; i += 250) await Promise.all(Array.from({ length: 250 }, (_, j) => mover.commitFile(input(`/a/x/f${i + j}`, 1))));
     let done = false;
     const renamed = mover.rename('/a/x', '/b/y').finally(() => (done = true));
     const seen = new Set<string>();
     while (!done) {
-      const entries = (await reader.list('/', { recursive: true, limit: 1000 })).entries.map((e) => (e.kind === 'file' ? e.file.path : e.path));
-      expect(entries).toHaveLength(400);
+      const entries = (await reader.list('/', { recursive: true, limit: 10_000 })).entries.map((e) => (e.kind === 'file' ? e.file.path : e.path));
+      expect(entries).toHaveLength(count);
       const roots = new Set(entries.map((p) => p.slice(0, 4)));
       expect(roots.size).toBe(1);
       seen.add([...roots][0]!);
     }
-    expect(await renamed).toEqual({ filesRenamed: 400 });
+    expect(await renamed).toEqual({ filesRenamed: count });
     expect(seen.has('/a/x') || seen.has('/b/y')).toBe(true);
-    expect((await reader.list('/b/y', { recursive: true, limit: 1000 })).entries).toHaveLength(400);
+    expect((await reader.list('/b/y', { recursive: true, limit: 10_000 })).entries).toHaveLength(count);
     expect(shownTop(await reader.list('/'))).toEqual(['d:/b']);
-  });
+  }, 60_000);
 
   it('keeps a tree delete and a tree rename atomic while commits land in the same tree', async () => {
     const store = await open();

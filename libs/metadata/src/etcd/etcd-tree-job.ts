@@ -42,6 +42,8 @@ const GC_FILES_PER_ENTRY = 10_000;
 /** Files a delete batch reads (~350 B each) and removes with one range delete. */
 const DELETE_BATCH = 5000;
 const TXN_BYTES = 1024 * 1024;
+/** Files a rename batch reads; they are moved by several transactions at once (~38 files each). */
+const MOVE_PAGE = 1000;
 const PREPARING_TTL_SECONDS = 5;
 
 export function decodeFence(value: Buffer): FenceValue {
@@ -186,7 +188,7 @@ async function driveJob(ctx: EtcdContext, job: TreeJob): Promise<void> {
     await ctx.beforeTreeBatch?.(job, batch);
     const fence = await kv.get(keys.fence(job.from));
     if (!fence || decodeFence(fence.value).state !== 'running' || (decodeFence(fence.value) as TreeJob).id !== job.id) return; // done by someone else
-    const page = await kv.range(keys.filesBelow(job.from), { limit: job.kind === 'delete' ? DELETE_BATCH : ctx.maxTxnOps });
+    const page = await kv.range(keys.filesBelow(job.from), { limit: job.kind === 'delete' ? DELETE_BATCH : MOVE_PAGE });
     if (page.kvs.length === 0) {
       if (await finishJob(ctx, job, fence.mod)) await removeEmptyDirs(ctx, parentPath(job.from));
       continue; // whoever finished it, the fence is gone on the next read
@@ -212,14 +214,32 @@ async function deleteBatch(ctx: EtcdContext, job: TreeJob, fenceMod: number, fil
   return res.succeeded;
 }
 
+/**
+ * Moves a page of files in transactions that each fit etcd's limits, run at
+ * once: their key ranges are disjoint, so they never conflict with each
+ * other, and etcd commits concurrent transactions together.
+ */
 async function moveBatch(ctx: EtcdContext, job: TreeJob, fenceMod: number, files: Kv[]): Promise<boolean> {
+  const txns: { compares: ICompare[]; ops: IRequestOp[] }[] = [];
+  for (let start = 0; start < files.length; ) {
+    const { compares, ops, taken } = moveTxn(ctx, job, fenceMod, files.slice(start));
+    txns.push({ compares, ops });
+    start += taken;
+  }
+  const results = await Promise.all(txns.map((t) => ctx.kv.txn(t.compares, t.ops)));
+  return results.every((r) => r.succeeded);
+}
+
+/** One transaction's worth of moves from the front of `files`. */
+function moveTxn(ctx: EtcdContext, job: TreeJob, fenceMod: number, files: Kv[]): { compares: ICompare[]; ops: IRequestOp[]; taken: number } {
   const { kv } = ctx;
   const puts = new Map<string, string>();
   const compares: ICompare[] = [kv.modIs(keys.fence(job.from), fenceMod)];
   let bytes = 0;
   let taken = 0;
   for (const f of files) {
-    const moved: FileRecord = { ...decodeFile(f.value), path: job.to! + decodeFile(f.value).path.slice(job.from.length) };
+    const record = decodeFile(f.value);
+    const moved: FileRecord = { ...record, path: job.to! + record.path.slice(job.from.length) };
     const value = encodeFile(moved);
     const writes = new Map<string, string>([
       [keys.file(moved.path), value],
@@ -236,7 +256,7 @@ async function moveBatch(ctx: EtcdContext, job: TreeJob, fenceMod: number, files
     taken++;
   }
   const ops = [kv.delBetween(files[0]!.key, files[taken - 1]!.key + '\0'), ...[...puts].map(([k, v]) => kv.put(k, v))];
-  return (await kv.txn(compares, ops)).succeeded;
+  return { compares, ops, taken };
 }
 
 /** Drops the source's directory index and the job's fences once no file is left below the source. */
