@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dfs/v1/coordinator.proto.
  */
 export const file_dfs_v1_coordinator: GenFile = /*@__PURE__*/
-  fileDesc("ChhkZnMvdjEvY29vcmRpbmF0b3IucHJvdG8SBmRmcy52MSJTCg5DaHVua1BsYWNlbWVudBIQCghjaHVua19pZBgBIAEoCRINCgVpbmRleBgCIAEoDRIgCgd0YXJnZXRzGAMgAygLMg8uZGZzLnYxLlJlcGxpY2EiewoTQ3JlYXRlVXBsb2FkUmVxdWVzdBIMCgRwYXRoGAEgASgJEhEKBHNpemUYAiABKANIAIgBARISCgpjaHVua19zaXplGAMgASgDEhMKC3JlcGxpY2F0aW9uGAQgASgNEhEKCW92ZXJ3cml0ZRgFIAEoCEIHCgVfc2l6ZSKuAQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USEQoJdXBsb2FkX2lkGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNodW5rX3NpemUYAyABKAMSEwoLcmVwbGljYXRpb24YBCABKA0SKgoKcGxhY2VtZW50cxgFIAMoCzIWLmRmcy52MS5DaHVua1BsYWNlbWVudCJVChVBbGxvY2F0ZUNodW5rc1JlcXVlc3QSEQoJdXBsb2FkX2lkGAEgASgJEg8KB2luZGV4ZXMYAiADKA0SGAoQZXhjbHVkZV9ub2RlX2lkcxgDIAMoCSJ0ChZBbGxvY2F0ZUNodW5rc1Jlc3BvbnNlEioKCnBsYWNlbWVudHMYASADKAsyFi5kZnMudjEuQ2h1bmtQbGFjZW1lbnQSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiaQoOQ29tbWl0dGVkQ2h1bmsSEAoIY2h1bmtfaWQYASABKAkSDQoFaW5kZXgYAiABKA0SDAoEc2l6ZRgDIAEoAxIOCgZzaGEyNTYYBCABKAwSGAoQcmVwbGljYV9ub2RlX2lkcxgFIAMoCSJzChNDb21taXRVcGxvYWRSZXF1ZXN0EhEKCXVwbG9hZF9pZBgBIAEoCRImCgZjaHVua3MYAiADKAsyFi5kZnMudjEuQ29tbWl0dGVkQ2h1bmsSEwoLZmlsZV9zaGEyNTYYAyABKAwSDAoEc2l6ZRgEIAEoAyI2ChRDb21taXRVcGxvYWRSZXNwb25zZRIeCgRmaWxlGAEgASgLMhAuZGZzLnYxLkZpbGVJbmZvIicKEkFib3J0VXBsb2FkUmVxdWVzdBIRCgl1cGxvYWRfaWQYASABKAkiFQoTQWJvcnRVcGxvYWRSZXNwb25zZSLLAQoIRmlsZUluZm8SDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgDEg4KBnNoYTI1NhgDIAEoDBISCgpjaHVua19zaXplGAQgASgDEhMKC3JlcGxpY2F0aW9uGAUgASgNEhMKC2NodW5rX2NvdW50GAYgASgNEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2ZpbGVfaWQYCCABKAkSFAoMaXNfZGlyZWN0b3J5GAkgASgIIoEBCg1DaHVua0xvY2F0aW9uEhAKCGNodW5rX2lkGAEgASgJEg0KBWluZGV4GAIgASgNEg4KBm9mZnNldBgDIAEoAxIMCgRzaXplGAQgASgDEg4KBnNoYTI1NhgFIAEoDBIhCghyZXBsaWNhcxgGIAMoCzIPLmRmcy52MS5SZXBsaWNhIhsKC1N0YXRSZXF1ZXN0EgwKBHBhdGgYASABKAkiLgoMU3RhdFJlc3BvbnNlEh4KBGZpbGUYASABKAsyEC5kZnMudjEuRmlsZUluZm8iVwoOR2V0RmlsZVJlcXVlc3QSDAoEcGF0aBgBIAEoCRISCgpmcm9tX2luZGV4GAIgASgNEhIKCm1heF9jaHVua3MYAyABKA0SDwoHZmlsZV9pZBgEIAEoCSJsCg9HZXRGaWxlUmVzcG9uc2USHgoEZmlsZRgBIAEoCzIQLmRmcy52MS5GaWxlSW5mbxIlCgZjaHVua3MYAiADKAsyFS5kZnMudjEuQ2h1bmtMb2NhdGlvbhISCgpuZXh0X2luZGV4GAMgASgNIlYKEExpc3RGaWxlc1JlcXVlc3QSDAoEcGF0aBgBIAEoCRIRCglyZWN1cnNpdmUYAiABKAgSEQoJcGFnZV9zaXplGAMgASgNEg4KBmN1cnNvchgEIAEoCSJLChFMaXN0RmlsZXNSZXNwb25zZRIhCgdlbnRyaWVzGAEgAygLMhAuZGZzLnYxLkZpbGVJbmZvEhMKC25leHRfY3Vyc29yGAIgASgJIjAKDURlbGV0ZVJlcXVlc3QSDAoEcGF0aBgBIAEoCRIRCglyZWN1cnNpdmUYAiABKAgiJwoORGVsZXRlUmVzcG9uc2USFQoNZmlsZXNfZGVsZXRlZBgBIAEoBCI8Cg1SZW5hbWVSZXF1ZXN0EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSEQoJb3ZlcndyaXRlGAMgASgIIicKDlJlbmFtZVJlc3BvbnNlEhUKDWZpbGVzX3JlbmFtZWQYASABKAQiZwoTUmVnaXN0ZXJOb2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSDAoEem9uZRgDIAEoCRIgCgVzdGF0cxgEIAEoCzIRLmRmcy52MS5Ob2RlU3RhdHMiaAoUUmVnaXN0ZXJOb2RlUmVzcG9uc2USGgoSbWVtYmVyc2hpcF92ZXJzaW9uGAEgASgEEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoDRIVCg1yZXBvcnRfY2h1bmtzGAMgASgIIrYBChBIZWFydGJlYXRSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSIAoFc3RhdHMYAiABKAsyES5kZnMudjEuTm9kZVN0YXRzEiAKGGtub3duX21lbWJlcnNoaXBfdmVyc2lvbhgDIAEoBBIZChFjb3JydXB0X2NodW5rX2lkcxgEIAMoCRIXCg9hZGRlZF9jaHVua19pZHMYBSADKAkSGQoRcmVtb3ZlZF9jaHVua19pZHMYBiADKAkifgoLTm9kZUNvbW1hbmQSNAoNZGVsZXRlX2NodW5rcxgBIAEoCzIbLmRmcy52MS5EZWxldGVDaHVua3NSZXF1ZXN0SAASLgoKY29weV9jaHVuaxgCIAEoCzIYLmRmcy52MS5Db3B5Q2h1bmtSZXF1ZXN0SABCCQoHY29tbWFuZCK+AQoRSGVhcnRiZWF0UmVzcG9uc2USGgoSbWVtYmVyc2hpcF92ZXJzaW9uGAEgASgEEhMKC2Z1bGxfcmVzeW5jGAIgASgIEiYKDG5vZGVfdXBkYXRlcxgDIAMoCzIQLmRmcy52MS5Ob2RlSW5mbxIlCghjb21tYW5kcxgEIAMoCzITLmRmcy52MS5Ob2RlQ29tbWFuZBISCgpyZXJlZ2lzdGVyGAUgASgIEhUKDXJlcG9ydF9jaHVua3MYBiABKAgiWgoTUmVwb3J0Q2h1bmtzUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEhEKCXJlcG9ydF9pZBgCIAEoCRIRCgljaHVua19pZHMYAyADKAkSDAoEbGFzdBgEIAEoCCIxChRSZXBvcnRDaHVua3NSZXNwb25zZRIZChF1bmtub3duX2NodW5rX2lkcxgBIAMoCSISChBMaXN0Tm9kZXNSZXF1ZXN0IlAKEUxpc3ROb2Rlc1Jlc3BvbnNlEh8KBW5vZGVzGAEgAygLMhAuZGZzLnYxLk5vZGVJbmZvEhoKEm1lbWJlcnNoaXBfdmVyc2lvbhgCIAEoBCIWChRDbHVzdGVyU3RhdHVzUmVxdWVzdCKmAgoVQ2x1c3RlclN0YXR1c1Jlc3BvbnNlEhUKDW5vZGVzX2hlYWx0aHkYASABKA0SFQoNbm9kZXNfc3VzcGVjdBgCIAEoDRISCgpub2Rlc19kZWFkGAMgASgNEhYKDmNhcGFjaXR5X2J5dGVzGAQgASgDEhIKCnVzZWRfYnl0ZXMYBSABKAMSDQoFZmlsZXMYBiABKAQSDgoGY2h1bmtzGAcgASgEEh8KF3VuZGVyX3JlcGxpY2F0ZWRfY2h1bmtzGAggASgEEhYKDm1pc3NpbmdfY2h1bmtzGAkgASgEEhYKDmNvcnJ1cHRfY2h1bmtzGAogASgEEhUKDXF1ZXVlZF9jb3BpZXMYCyABKAQSGAoQY29waWVzX2luX2ZsaWdodBgMIAEoBCIjChBEcmFpbk5vZGVSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkiMwoRRHJhaW5Ob2RlUmVzcG9uc2USHgoEbm9kZRgBIAEoCzIQLmRmcy52MS5Ob2RlSW5mbyIbCgtGc2NrUmVxdWVzdBIMCgRwYXRoGAEgASgJIloKCEZzY2tGaWxlEgwKBHBhdGgYASABKAkSIwoGaGVhbHRoGAIgASgOMhMuZGZzLnYxLkNodW5rSGVhbHRoEhsKE3VuaGVhbHRoeV9jaHVua19pZHMYAyADKAkilwEKDEZzY2tSZXNwb25zZRIVCg1maWxlc19oZWFsdGh5GAEgASgEEh4KFmZpbGVzX3VuZGVyX3JlcGxpY2F0ZWQYAiABKAQSFQoNZmlsZXNfbWlzc2luZxgDIAEoBBIVCg1maWxlc19jb3JydXB0GAQgASgEEiIKCHByb2JsZW1zGAUgAygLMhAuZGZzLnYxLkZzY2tGaWxlKpwBCgtDaHVua0hlYWx0aBIcChhDSFVOS19IRUFMVEhfVU5TUEVDSUZJRUQQABIYChRDSFVOS19IRUFMVEhfSEVBTFRIWRABEiEKHUNIVU5LX0hFQUxUSF9VTkRFUl9SRVBMSUNBVEVEEAISGAoUQ0hVTktfSEVBTFRIX01JU1NJTkcQAxIYChRDSFVOS19IRUFMVEhfQ09SUlVQVBAEMsMIChJDb29yZGluYXRvclNlcnZpY2USSQoMQ3JlYXRlVXBsb2FkEhsuZGZzLnYxLkNyZWF0ZVVwbG9hZFJlcXVlc3QaHC5kZnMudjEuQ3JlYXRlVXBsb2FkUmVzcG9uc2USTwoOQWxsb2NhdGVDaHVua3MSHS5kZnMudjEuQWxsb2NhdGVDaHVua3NSZXF1ZXN0Gh4uZGZzLnYxLkFsbG9jYXRlQ2h1bmtzUmVzcG9uc2USSQoMQ29tbWl0VXBsb2FkEhsuZGZzLnYxLkNvbW1pdFVwbG9hZFJlcXVlc3QaHC5kZnMudjEuQ29tbWl0VXBsb2FkUmVzcG9uc2USRgoLQWJvcnRVcGxvYWQSGi5kZnMudjEuQWJvcnRVcGxvYWRSZXF1ZXN0GhsuZGZzLnYxLkFib3J0VXBsb2FkUmVzcG9uc2USMQoEU3RhdBITLmRmcy52MS5TdGF0UmVxdWVzdBoULmRmcy52MS5TdGF0UmVzcG9uc2USOgoHR2V0RmlsZRIWLmRmcy52MS5HZXRGaWxlUmVxdWVzdBoXLmRmcy52MS5HZXRGaWxlUmVzcG9uc2USQAoJTGlzdEZpbGVzEhguZGZzLnYxLkxpc3RGaWxlc1JlcXVlc3QaGS5kZnMudjEuTGlzdEZpbGVzUmVzcG9uc2USNwoGRGVsZXRlEhUuZGZzLnYxLkRlbGV0ZVJlcXVlc3QaFi5kZnMudjEuRGVsZXRlUmVzcG9uc2USNwoGUmVuYW1lEhUuZGZzLnYxLlJlbmFtZVJlcXVlc3QaFi5kZnMudjEuUmVuYW1lUmVzcG9uc2USSQoMUmVnaXN0ZXJOb2RlEhsuZGZzLnYxLlJlZ2lzdGVyTm9kZVJlcXVlc3QaHC5kZnMudjEuUmVnaXN0ZXJOb2RlUmVzcG9uc2USQAoJSGVhcnRiZWF0EhguZGZzLnYxLkhlYXJ0YmVhdFJlcXVlc3QaGS5kZnMudjEuSGVhcnRiZWF0UmVzcG9uc2USSQoMUmVwb3J0Q2h1bmtzEhsuZGZzLnYxLlJlcG9ydENodW5rc1JlcXVlc3QaHC5kZnMudjEuUmVwb3J0Q2h1bmtzUmVzcG9uc2USQAoJTGlzdE5vZGVzEhguZGZzLnYxLkxpc3ROb2Rlc1JlcXVlc3QaGS5kZnMudjEuTGlzdE5vZGVzUmVzcG9uc2USTAoNQ2x1c3RlclN0YXR1cxIcLmRmcy52MS5DbHVzdGVyU3RhdHVzUmVxdWVzdBodLmRmcy52MS5DbHVzdGVyU3RhdHVzUmVzcG9uc2USQAoJRHJhaW5Ob2RlEhguZGZzLnYxLkRyYWluTm9kZVJlcXVlc3QaGS5kZnMudjEuRHJhaW5Ob2RlUmVzcG9uc2USMQoERnNjaxITLmRmcy52MS5Gc2NrUmVxdWVzdBoULmRmcy52MS5Gc2NrUmVzcG9uc2ViBnByb3RvMw", [file_dfs_v1_common, file_dfs_v1_datanode, file_google_protobuf_timestamp]);
+  fileDesc("ChhkZnMvdjEvY29vcmRpbmF0b3IucHJvdG8SBmRmcy52MSJTCg5DaHVua1BsYWNlbWVudBIQCghjaHVua19pZBgBIAEoCRINCgVpbmRleBgCIAEoDRIgCgd0YXJnZXRzGAMgAygLMg8uZGZzLnYxLlJlcGxpY2EiewoTQ3JlYXRlVXBsb2FkUmVxdWVzdBIMCgRwYXRoGAEgASgJEhEKBHNpemUYAiABKANIAIgBARISCgpjaHVua19zaXplGAMgASgDEhMKC3JlcGxpY2F0aW9uGAQgASgNEhEKCW92ZXJ3cml0ZRgFIAEoCEIHCgVfc2l6ZSKuAQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USEQoJdXBsb2FkX2lkGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNodW5rX3NpemUYAyABKAMSEwoLcmVwbGljYXRpb24YBCABKA0SKgoKcGxhY2VtZW50cxgFIAMoCzIWLmRmcy52MS5DaHVua1BsYWNlbWVudCJVChVBbGxvY2F0ZUNodW5rc1JlcXVlc3QSEQoJdXBsb2FkX2lkGAEgASgJEg8KB2luZGV4ZXMYAiADKA0SGAoQZXhjbHVkZV9ub2RlX2lkcxgDIAMoCSJ0ChZBbGxvY2F0ZUNodW5rc1Jlc3BvbnNlEioKCnBsYWNlbWVudHMYASADKAsyFi5kZnMudjEuQ2h1bmtQbGFjZW1lbnQSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiaQoOQ29tbWl0dGVkQ2h1bmsSEAoIY2h1bmtfaWQYASABKAkSDQoFaW5kZXgYAiABKA0SDAoEc2l6ZRgDIAEoAxIOCgZzaGEyNTYYBCABKAwSGAoQcmVwbGljYV9ub2RlX2lkcxgFIAMoCSJzChNDb21taXRVcGxvYWRSZXF1ZXN0EhEKCXVwbG9hZF9pZBgBIAEoCRImCgZjaHVua3MYAiADKAsyFi5kZnMudjEuQ29tbWl0dGVkQ2h1bmsSEwoLZmlsZV9zaGEyNTYYAyABKAwSDAoEc2l6ZRgEIAEoAyI2ChRDb21taXRVcGxvYWRSZXNwb25zZRIeCgRmaWxlGAEgASgLMhAuZGZzLnYxLkZpbGVJbmZvIicKEkFib3J0VXBsb2FkUmVxdWVzdBIRCgl1cGxvYWRfaWQYASABKAkiFQoTQWJvcnRVcGxvYWRSZXNwb25zZSLLAQoIRmlsZUluZm8SDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgDEg4KBnNoYTI1NhgDIAEoDBISCgpjaHVua19zaXplGAQgASgDEhMKC3JlcGxpY2F0aW9uGAUgASgNEhMKC2NodW5rX2NvdW50GAYgASgNEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2ZpbGVfaWQYCCABKAkSFAoMaXNfZGlyZWN0b3J5GAkgASgIIoEBCg1DaHVua0xvY2F0aW9uEhAKCGNodW5rX2lkGAEgASgJEg0KBWluZGV4GAIgASgNEg4KBm9mZnNldBgDIAEoAxIMCgRzaXplGAQgASgDEg4KBnNoYTI1NhgFIAEoDBIhCghyZXBsaWNhcxgGIAMoCzIPLmRmcy52MS5SZXBsaWNhIhsKC1N0YXRSZXF1ZXN0EgwKBHBhdGgYASABKAkiLgoMU3RhdFJlc3BvbnNlEh4KBGZpbGUYASABKAsyEC5kZnMudjEuRmlsZUluZm8iVwoOR2V0RmlsZVJlcXVlc3QSDAoEcGF0aBgBIAEoCRISCgpmcm9tX2luZGV4GAIgASgNEhIKCm1heF9jaHVua3MYAyABKA0SDwoHZmlsZV9pZBgEIAEoCSJsCg9HZXRGaWxlUmVzcG9uc2USHgoEZmlsZRgBIAEoCzIQLmRmcy52MS5GaWxlSW5mbxIlCgZjaHVua3MYAiADKAsyFS5kZnMudjEuQ2h1bmtMb2NhdGlvbhISCgpuZXh0X2luZGV4GAMgASgNIlYKEExpc3RGaWxlc1JlcXVlc3QSDAoEcGF0aBgBIAEoCRIRCglyZWN1cnNpdmUYAiABKAgSEQoJcGFnZV9zaXplGAMgASgNEg4KBmN1cnNvchgEIAEoCSJLChFMaXN0RmlsZXNSZXNwb25zZRIhCgdlbnRyaWVzGAEgAygLMhAuZGZzLnYxLkZpbGVJbmZvEhMKC25leHRfY3Vyc29yGAIgASgJIjAKDURlbGV0ZVJlcXVlc3QSDAoEcGF0aBgBIAEoCRIRCglyZWN1cnNpdmUYAiABKAgiJwoORGVsZXRlUmVzcG9uc2USFQoNZmlsZXNfZGVsZXRlZBgBIAEoBCI8Cg1SZW5hbWVSZXF1ZXN0EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSEQoJb3ZlcndyaXRlGAMgASgIIicKDlJlbmFtZVJlc3BvbnNlEhUKDWZpbGVzX3JlbmFtZWQYASABKAQiZwoTUmVnaXN0ZXJOb2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSDAoEem9uZRgDIAEoCRIgCgVzdGF0cxgEIAEoCzIRLmRmcy52MS5Ob2RlU3RhdHMiaAoUUmVnaXN0ZXJOb2RlUmVzcG9uc2USGgoSbWVtYmVyc2hpcF92ZXJzaW9uGAEgASgEEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoDRIVCg1yZXBvcnRfY2h1bmtzGAMgASgIIuIBChBIZWFydGJlYXRSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSIAoFc3RhdHMYAiABKAsyES5kZnMudjEuTm9kZVN0YXRzEiAKGGtub3duX21lbWJlcnNoaXBfdmVyc2lvbhgDIAEoBBIZChFjb3JydXB0X2NodW5rX2lkcxgEIAMoCRIXCg9hZGRlZF9jaHVua19pZHMYBSADKAkSGQoRcmVtb3ZlZF9jaHVua19pZHMYBiADKAkSKgoNY29weV9vdXRjb21lcxgHIAMoCzITLmRmcy52MS5Db3B5T3V0Y29tZSJSCgtDb3B5T3V0Y29tZRIQCghjaHVua19pZBgBIAEoCRIWCg50YXJnZXRfbm9kZV9pZBgCIAEoCRIKCgJvaxgDIAEoCBINCgVlcnJvchgEIAEoCSJ+CgtOb2RlQ29tbWFuZBI0Cg1kZWxldGVfY2h1bmtzGAEgASgLMhsuZGZzLnYxLkRlbGV0ZUNodW5rc1JlcXVlc3RIABIuCgpjb3B5X2NodW5rGAIgASgLMhguZGZzLnYxLkNvcHlDaHVua1JlcXVlc3RIAEIJCgdjb21tYW5kIr4BChFIZWFydGJlYXRSZXNwb25zZRIaChJtZW1iZXJzaGlwX3ZlcnNpb24YASABKAQSEwoLZnVsbF9yZXN5bmMYAiABKAgSJgoMbm9kZV91cGRhdGVzGAMgAygLMhAuZGZzLnYxLk5vZGVJbmZvEiUKCGNvbW1hbmRzGAQgAygLMhMuZGZzLnYxLk5vZGVDb21tYW5kEhIKCnJlcmVnaXN0ZXIYBSABKAgSFQoNcmVwb3J0X2NodW5rcxgGIAEoCCJaChNSZXBvcnRDaHVua3NSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSEQoJcmVwb3J0X2lkGAIgASgJEhEKCWNodW5rX2lkcxgDIAMoCRIMCgRsYXN0GAQgASgIIjEKFFJlcG9ydENodW5rc1Jlc3BvbnNlEhkKEXVua25vd25fY2h1bmtfaWRzGAEgAygJIhIKEExpc3ROb2Rlc1JlcXVlc3QiUAoRTGlzdE5vZGVzUmVzcG9uc2USHwoFbm9kZXMYASADKAsyEC5kZnMudjEuTm9kZUluZm8SGgoSbWVtYmVyc2hpcF92ZXJzaW9uGAIgASgEIhYKFENsdXN0ZXJTdGF0dXNSZXF1ZXN0IoUDChVDbHVzdGVyU3RhdHVzUmVzcG9uc2USFQoNbm9kZXNfaGVhbHRoeRgBIAEoDRIVCg1ub2Rlc19zdXNwZWN0GAIgASgNEhIKCm5vZGVzX2RlYWQYAyABKA0SFgoOY2FwYWNpdHlfYnl0ZXMYBCABKAMSEgoKdXNlZF9ieXRlcxgFIAEoAxINCgVmaWxlcxgGIAEoBBIOCgZjaHVua3MYByABKAQSHwoXdW5kZXJfcmVwbGljYXRlZF9jaHVua3MYCCABKAQSFgoObWlzc2luZ19jaHVua3MYCSABKAQSFgoOY29ycnVwdF9jaHVua3MYCiABKAQSFQoNcXVldWVkX2NvcGllcxgLIAEoBBIYChBjb3BpZXNfaW5fZmxpZ2h0GAwgASgEEhcKD29uZV9jb3B5X2NodW5rcxgNIAEoBBIVCg12aWV3X2NvbXBsZXRlGA4gASgIEhYKDm5vZGVzX2RyYWluaW5nGA8gASgNEhUKDW5vZGVzX2RyYWluZWQYECABKA0iIwoQRHJhaW5Ob2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIjMKEURyYWluTm9kZVJlc3BvbnNlEh4KBG5vZGUYASABKAsyEC5kZnMudjEuTm9kZUluZm8iGwoLRnNja1JlcXVlc3QSDAoEcGF0aBgBIAEoCSJaCghGc2NrRmlsZRIMCgRwYXRoGAEgASgJEiMKBmhlYWx0aBgCIAEoDjITLmRmcy52MS5DaHVua0hlYWx0aBIbChN1bmhlYWx0aHlfY2h1bmtfaWRzGAMgAygJIpcBCgxGc2NrUmVzcG9uc2USFQoNZmlsZXNfaGVhbHRoeRgBIAEoBBIeChZmaWxlc191bmRlcl9yZXBsaWNhdGVkGAIgASgEEhUKDWZpbGVzX21pc3NpbmcYAyABKAQSFQoNZmlsZXNfY29ycnVwdBgEIAEoBBIiCghwcm9ibGVtcxgFIAMoCzIQLmRmcy52MS5Gc2NrRmlsZSqcAQoLQ2h1bmtIZWFsdGgSHAoYQ0hVTktfSEVBTFRIX1VOU1BFQ0lGSUVEEAASGAoUQ0hVTktfSEVBTFRIX0hFQUxUSFkQARIhCh1DSFVOS19IRUFMVEhfVU5ERVJfUkVQTElDQVRFRBACEhgKFENIVU5LX0hFQUxUSF9NSVNTSU5HEAMSGAoUQ0hVTktfSEVBTFRIX0NPUlJVUFQQBDLDCAoSQ29vcmRpbmF0b3JTZXJ2aWNlEkkKDENyZWF0ZVVwbG9hZBIbLmRmcy52MS5DcmVhdGVVcGxvYWRSZXF1ZXN0GhwuZGZzLnYxLkNyZWF0ZVVwbG9hZFJlc3BvbnNlEk8KDkFsbG9jYXRlQ2h1bmtzEh0uZGZzLnYxLkFsbG9jYXRlQ2h1bmtzUmVxdWVzdBoeLmRmcy52MS5BbGxvY2F0ZUNodW5rc1Jlc3BvbnNlEkkKDENvbW1pdFVwbG9hZBIbLmRmcy52MS5Db21taXRVcGxvYWRSZXF1ZXN0GhwuZGZzLnYxLkNvbW1pdFVwbG9hZFJlc3BvbnNlEkYKC0Fib3J0VXBsb2FkEhouZGZzLnYxLkFib3J0VXBsb2FkUmVxdWVzdBobLmRmcy52MS5BYm9ydFVwbG9hZFJlc3BvbnNlEjEKBFN0YXQSEy5kZnMudjEuU3RhdFJlcXVlc3QaFC5kZnMudjEuU3RhdFJlc3BvbnNlEjoKB0dldEZpbGUSFi5kZnMudjEuR2V0RmlsZVJlcXVlc3QaFy5kZnMudjEuR2V0RmlsZVJlc3BvbnNlEkAKCUxpc3RGaWxlcxIYLmRmcy52MS5MaXN0RmlsZXNSZXF1ZXN0GhkuZGZzLnYxLkxpc3RGaWxlc1Jlc3BvbnNlEjcKBkRlbGV0ZRIVLmRmcy52MS5EZWxldGVSZXF1ZXN0GhYuZGZzLnYxLkRlbGV0ZVJlc3BvbnNlEjcKBlJlbmFtZRIVLmRmcy52MS5SZW5hbWVSZXF1ZXN0GhYuZGZzLnYxLlJlbmFtZVJlc3BvbnNlEkkKDFJlZ2lzdGVyTm9kZRIbLmRmcy52MS5SZWdpc3Rlck5vZGVSZXF1ZXN0GhwuZGZzLnYxLlJlZ2lzdGVyTm9kZVJlc3BvbnNlEkAKCUhlYXJ0YmVhdBIYLmRmcy52MS5IZWFydGJlYXRSZXF1ZXN0GhkuZGZzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlEkkKDFJlcG9ydENodW5rcxIbLmRmcy52MS5SZXBvcnRDaHVua3NSZXF1ZXN0GhwuZGZzLnYxLlJlcG9ydENodW5rc1Jlc3BvbnNlEkAKCUxpc3ROb2RlcxIYLmRmcy52MS5MaXN0Tm9kZXNSZXF1ZXN0GhkuZGZzLnYxLkxpc3ROb2Rlc1Jlc3BvbnNlEkwKDUNsdXN0ZXJTdGF0dXMSHC5kZnMudjEuQ2x1c3RlclN0YXR1c1JlcXVlc3QaHS5kZnMudjEuQ2x1c3RlclN0YXR1c1Jlc3BvbnNlEkAKCURyYWluTm9kZRIYLmRmcy52MS5EcmFpbk5vZGVSZXF1ZXN0GhkuZGZzLnYxLkRyYWluTm9kZVJlc3BvbnNlEjEKBEZzY2sSEy5kZnMudjEuRnNja1JlcXVlc3QaFC5kZnMudjEuRnNja1Jlc3BvbnNlYgZwcm90bzM", [file_dfs_v1_common, file_dfs_v1_datanode, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message dfs.v1.ChunkPlacement
@@ -775,6 +775,13 @@ export type HeartbeatRequest = Message<"dfs.v1.HeartbeatRequest"> & {
    * @generated from field: repeated string removed_chunk_ids = 6;
    */
   removedChunkIds: string[];
+
+  /**
+   * Copy commands finished since the last heartbeat, with their outcome.
+   *
+   * @generated from field: repeated dfs.v1.CopyOutcome copy_outcomes = 7;
+   */
+  copyOutcomes: CopyOutcome[];
 };
 
 /**
@@ -783,6 +790,42 @@ export type HeartbeatRequest = Message<"dfs.v1.HeartbeatRequest"> & {
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
   messageDesc(file_dfs_v1_coordinator, 24);
+
+/**
+ * @generated from message dfs.v1.CopyOutcome
+ */
+export type CopyOutcome = Message<"dfs.v1.CopyOutcome"> & {
+  /**
+   * @generated from field: string chunk_id = 1;
+   */
+  chunkId: string;
+
+  /**
+   * @generated from field: string target_node_id = 2;
+   */
+  targetNodeId: string;
+
+  /**
+   * True when the target acknowledged the chunk durable.
+   *
+   * @generated from field: bool ok = 3;
+   */
+  ok: boolean;
+
+  /**
+   * Why it failed (for the coordinator's log); empty when ok.
+   *
+   * @generated from field: string error = 4;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message dfs.v1.CopyOutcome.
+ * Use `create(CopyOutcomeSchema)` to create a new message.
+ */
+export const CopyOutcomeSchema: GenMessage<CopyOutcome> = /*@__PURE__*/
+  messageDesc(file_dfs_v1_coordinator, 25);
 
 /**
  * @generated from message dfs.v1.NodeCommand
@@ -811,7 +854,7 @@ export type NodeCommand = Message<"dfs.v1.NodeCommand"> & {
  * Use `create(NodeCommandSchema)` to create a new message.
  */
 export const NodeCommandSchema: GenMessage<NodeCommand> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 25);
+  messageDesc(file_dfs_v1_coordinator, 26);
 
 /**
  * @generated from message dfs.v1.HeartbeatResponse
@@ -857,7 +900,7 @@ export type HeartbeatResponse = Message<"dfs.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 26);
+  messageDesc(file_dfs_v1_coordinator, 27);
 
 /**
  * @generated from message dfs.v1.ReportChunksRequest
@@ -893,7 +936,7 @@ export type ReportChunksRequest = Message<"dfs.v1.ReportChunksRequest"> & {
  * Use `create(ReportChunksRequestSchema)` to create a new message.
  */
 export const ReportChunksRequestSchema: GenMessage<ReportChunksRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 27);
+  messageDesc(file_dfs_v1_coordinator, 28);
 
 /**
  * @generated from message dfs.v1.ReportChunksResponse
@@ -912,7 +955,7 @@ export type ReportChunksResponse = Message<"dfs.v1.ReportChunksResponse"> & {
  * Use `create(ReportChunksResponseSchema)` to create a new message.
  */
 export const ReportChunksResponseSchema: GenMessage<ReportChunksResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 28);
+  messageDesc(file_dfs_v1_coordinator, 29);
 
 /**
  * @generated from message dfs.v1.ListNodesRequest
@@ -925,7 +968,7 @@ export type ListNodesRequest = Message<"dfs.v1.ListNodesRequest"> & {
  * Use `create(ListNodesRequestSchema)` to create a new message.
  */
 export const ListNodesRequestSchema: GenMessage<ListNodesRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 29);
+  messageDesc(file_dfs_v1_coordinator, 30);
 
 /**
  * @generated from message dfs.v1.ListNodesResponse
@@ -947,7 +990,7 @@ export type ListNodesResponse = Message<"dfs.v1.ListNodesResponse"> & {
  * Use `create(ListNodesResponseSchema)` to create a new message.
  */
 export const ListNodesResponseSchema: GenMessage<ListNodesResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 30);
+  messageDesc(file_dfs_v1_coordinator, 31);
 
 /**
  * @generated from message dfs.v1.ClusterStatusRequest
@@ -960,7 +1003,7 @@ export type ClusterStatusRequest = Message<"dfs.v1.ClusterStatusRequest"> & {
  * Use `create(ClusterStatusRequestSchema)` to create a new message.
  */
 export const ClusterStatusRequestSchema: GenMessage<ClusterStatusRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 31);
+  messageDesc(file_dfs_v1_coordinator, 32);
 
 /**
  * @generated from message dfs.v1.ClusterStatusResponse
@@ -1025,6 +1068,31 @@ export type ClusterStatusResponse = Message<"dfs.v1.ClusterStatusResponse"> & {
    * @generated from field: uint64 copies_in_flight = 12;
    */
   copiesInFlight: bigint;
+
+  /**
+   * Under-replicated chunks down to a single live copy (restored first).
+   *
+   * @generated from field: uint64 one_copy_chunks = 13;
+   */
+  oneCopyChunks: bigint;
+
+  /**
+   * False until every live node has sent a full chunk report since this
+   * coordinator started: until then it neither heals nor deletes orphans.
+   *
+   * @generated from field: bool view_complete = 14;
+   */
+  viewComplete: boolean;
+
+  /**
+   * @generated from field: uint32 nodes_draining = 15;
+   */
+  nodesDraining: number;
+
+  /**
+   * @generated from field: uint32 nodes_drained = 16;
+   */
+  nodesDrained: number;
 };
 
 /**
@@ -1032,7 +1100,7 @@ export type ClusterStatusResponse = Message<"dfs.v1.ClusterStatusResponse"> & {
  * Use `create(ClusterStatusResponseSchema)` to create a new message.
  */
 export const ClusterStatusResponseSchema: GenMessage<ClusterStatusResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 32);
+  messageDesc(file_dfs_v1_coordinator, 33);
 
 /**
  * @generated from message dfs.v1.DrainNodeRequest
@@ -1049,7 +1117,7 @@ export type DrainNodeRequest = Message<"dfs.v1.DrainNodeRequest"> & {
  * Use `create(DrainNodeRequestSchema)` to create a new message.
  */
 export const DrainNodeRequestSchema: GenMessage<DrainNodeRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 33);
+  messageDesc(file_dfs_v1_coordinator, 34);
 
 /**
  * @generated from message dfs.v1.DrainNodeResponse
@@ -1066,7 +1134,7 @@ export type DrainNodeResponse = Message<"dfs.v1.DrainNodeResponse"> & {
  * Use `create(DrainNodeResponseSchema)` to create a new message.
  */
 export const DrainNodeResponseSchema: GenMessage<DrainNodeResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 34);
+  messageDesc(file_dfs_v1_coordinator, 35);
 
 /**
  * @generated from message dfs.v1.FsckRequest
@@ -1083,7 +1151,7 @@ export type FsckRequest = Message<"dfs.v1.FsckRequest"> & {
  * Use `create(FsckRequestSchema)` to create a new message.
  */
 export const FsckRequestSchema: GenMessage<FsckRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 35);
+  messageDesc(file_dfs_v1_coordinator, 36);
 
 /**
  * @generated from message dfs.v1.FsckFile
@@ -1110,7 +1178,7 @@ export type FsckFile = Message<"dfs.v1.FsckFile"> & {
  * Use `create(FsckFileSchema)` to create a new message.
  */
 export const FsckFileSchema: GenMessage<FsckFile> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 36);
+  messageDesc(file_dfs_v1_coordinator, 37);
 
 /**
  * @generated from message dfs.v1.FsckResponse
@@ -1149,7 +1217,7 @@ export type FsckResponse = Message<"dfs.v1.FsckResponse"> & {
  * Use `create(FsckResponseSchema)` to create a new message.
  */
 export const FsckResponseSchema: GenMessage<FsckResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 37);
+  messageDesc(file_dfs_v1_coordinator, 38);
 
 /**
  * @generated from enum dfs.v1.ChunkHealth
