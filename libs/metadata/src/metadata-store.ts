@@ -189,6 +189,12 @@ export interface MetadataStore {
    * committed (or GC-pending, not yet purged) file: the GC's safety check.
    */
   isChunkReferenced(chunkId: string): Promise<boolean>;
+  /**
+   * The visible file whose chunk list holds this chunk (undefined for chunks
+   * of deleted or replaced files, of open uploads, and unknown ids): how the
+   * healer learns a chunk's replication, and that it is still wanted.
+   */
+  liveFileOfChunk(chunkId: string): Promise<FileRecord | undefined>;
 
   // ---- membership ----
   /** Inserts or replaces a node record; assigns and returns its new version (monotonic across all nodes). */

@@ -25,6 +25,8 @@ export interface MetadataTables {
   deleteChunks(fileId: string): void;
   /** Whether a chunk list (visible or pending GC) holds this chunk id. */
   fileHasChunk(chunkId: string): boolean;
+  /** The visible file whose chunk list holds this chunk id. */
+  liveFileOfChunk(chunkId: string): FileRecord | undefined;
   fileCounts(): { files: number; chunks: number };
 
   // ---- upload sessions, and the ids of recent commits (for idempotency) ----

@@ -204,6 +204,10 @@ export abstract class TableMetadataStore implements MetadataStore {
     return this.read(() => this.tables.expiredUploads(now.getTime(), limit));
   }
 
+  async liveFileOfChunk(chunkId: string): Promise<FileRecord | undefined> {
+    return this.read(() => this.tables.liveFileOfChunk(chunkId));
+  }
+
   async isChunkReferenced(chunkId: string): Promise<boolean> {
     return this.read(() => this.tables.fileHasChunk(chunkId) || this.tables.uploadHasChunk(chunkId));
   }

@@ -42,6 +42,8 @@ function prepareStatements(db: Database) {
     readChunks: q<ChunkRow>('SELECT idx, chunk_id, size, sha256, replicas FROM chunks WHERE file_id = ? AND idx >= ? ORDER BY idx LIMIT ?'),
     deleteChunks: q('DELETE FROM chunks WHERE file_id = ?'),
     fileHasChunk: q('SELECT 1 FROM chunks WHERE chunk_id = ? LIMIT 1'),
+    // A chunk id belongs to one chunk list (ids are minted per upload).
+    liveFileOfChunk: q<FileRow>(`SELECT ${FILE_COLUMNS} FROM files WHERE file_id = (SELECT file_id FROM chunks WHERE chunk_id = ? LIMIT 1)`),
     fileCounts: q<{ files: number; chunks: number }>('SELECT count(*) AS files, coalesce(sum(chunk_count), 0) AS chunks FROM files'),
     getUpload: q<{ record: string }>('SELECT record FROM uploads WHERE upload_id = ?'),
     putUpload: q('INSERT OR REPLACE INTO uploads (upload_id, expires_at, record) VALUES (?, ?, ?)'),
@@ -118,6 +120,10 @@ export class SqliteTables implements MetadataTables {
 
   fileHasChunk(chunkId: string): boolean {
     return this.s.fileHasChunk.get(chunkId) !== undefined;
+  }
+
+  liveFileOfChunk(chunkId: string): FileRecord | undefined {
+    return toFile(this.s.liveFileOfChunk.get(chunkId));
   }
 
   fileCounts(): { files: number; chunks: number } {

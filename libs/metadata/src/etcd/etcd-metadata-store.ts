@@ -157,6 +157,16 @@ export class EtcdMetadataStore implements MetadataStore {
     return expiredUploads(this.ctx, now, limit);
   }
 
+  async liveFileOfChunk(chunkId: string): Promise<FileRecord | undefined> {
+    const owner = await this.kv.get(keys.chunkOwner(chunkId));
+    const meta = owner && (await this.kv.get(keys.fileMeta(owner.value.toString('utf8'))));
+    if (!meta) return undefined;
+    // The record at commit follows renames, so the file is live exactly when its path still holds this version.
+    const recorded = decodeFile(meta.value);
+    const live = await this.getFile(recorded.path);
+    return live?.fileId === recorded.fileId ? live : undefined;
+  }
+
   async isChunkReferenced(chunkId: string): Promise<boolean> {
     const owner = await this.kv.get(keys.chunkOwner(chunkId));
     // The owner key may be left over from a commit that lost; only a file that exists (live or GC-pending) counts.

@@ -84,6 +84,12 @@ export class MemoryTables implements MetadataTables {
     return this.chunkOwners.has(chunkId);
   }
 
+  liveFileOfChunk(chunkId: string): FileRecord | undefined {
+    const fileId = this.chunkOwners.get(chunkId);
+    const path = fileId === undefined ? undefined : this.live.get(fileId);
+    return path === undefined ? undefined : cloneFile(this.files.get(path));
+  }
+
   fileCounts(): { files: number; chunks: number } {
     return { files: this.files.size, chunks: this.chunkTotal };
   }

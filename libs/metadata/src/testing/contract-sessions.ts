@@ -96,6 +96,22 @@ export function sessionsContract(ctx: ContractContext): void {
       expect(await ctx.store.isChunkReferenced(p0.chunkId)).toBe(false);
       expect(await ctx.store.isChunkReferenced(p0b.chunkId)).toBe(false);
     });
+
+    it('liveFileOfChunk names the visible file of a chunk, following renames, and nothing once it is deleted or replaced', async () => {
+      const { file } = await putFile(ctx.store, '/live/a', { chunkCount: 2, replication: 2 });
+      const [, second] = await allChunks(ctx.store, file.fileId);
+      expect(await ctx.store.liveFileOfChunk(second!.chunkId)).toMatchObject({ fileId: file.fileId, path: '/live/a', replication: 2 });
+      await ctx.store.rename('/live', '/moved');
+      expect(await ctx.store.liveFileOfChunk(second!.chunkId)).toMatchObject({ fileId: file.fileId, path: '/moved/a' });
+      const up = uploadRecord('/live/b');
+      await ctx.store.createUpload(up);
+      const placed = placement(0);
+      await ctx.store.placeChunks(up.uploadId, [placed], up.expiresAt);
+      expect(await ctx.store.liveFileOfChunk(placed.chunkId)).toBeUndefined();
+      expect(await ctx.store.liveFileOfChunk(newChunkId())).toBeUndefined();
+      await putFile(ctx.store, '/moved/a', { overwrite: true });
+      expect(await ctx.store.liveFileOfChunk(second!.chunkId)).toBeUndefined();
+    });
   });
 
   describe('membership', () => {
