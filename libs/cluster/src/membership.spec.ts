@@ -271,6 +271,22 @@ describe('draining nodes', () => {
     clock.advance(30_000);
     expect(await membership.tick()).toMatchObject([{ from: 'draining', to: 'dead' }]);
   });
+
+  it('go draining, drained and back to healthy on an operator\'s word, persisted with a new version; no skipped steps', async () => {
+    const { membership, store } = setup();
+    await registerAll(membership, ['a', 'b']);
+    const before = membership.version;
+    expect(await membership.setAdminState('a', 'draining')).toMatchObject({ nodeId: 'a', from: 'healthy', to: 'draining' });
+    expect(membership.version).toBeGreaterThan(before);
+    expect((await store.getNode('a'))!.state).toBe('draining');
+    expect(await membership.setAdminState('a', 'draining')).toBeUndefined();
+    await expectCode(membership.setAdminState('b', 'drained'), Code.FailedPrecondition, /healthy/);
+    await expectCode(membership.setAdminState('nobody', 'draining'), Code.NotFound);
+    expect(await membership.setAdminState('a', 'drained')).toMatchObject({ from: 'draining', to: 'drained' });
+    expect(membership.live().map((n) => n.nodeId)).toEqual(['b']);
+    expect(await membership.setAdminState('a', 'healthy')).toMatchObject({ from: 'drained', to: 'healthy' });
+    expect(membership.live().map((n) => n.nodeId)).toEqual(['a', 'b']);
+  });
 });
 
 describe('store failures', () => {

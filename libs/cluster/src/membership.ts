@@ -250,6 +250,28 @@ export class Membership {
     return transitions;
   }
 
+  /**
+   * An operator's state change: `draining` (keeps serving reads, takes no new
+   * chunks, its chunks are copied elsewhere), `drained` (everything it holds
+   * has enough copies elsewhere), or back to `healthy`. Persisted; survives
+   * re-registration. NotFound for an unknown node, FailedPrecondition for a
+   * dead one or a change that skips a step.
+   */
+  async setAdminState(nodeId: string, to: 'draining' | 'drained' | 'healthy'): Promise<NodeTransition | undefined> {
+    const entry = this.entries.get(nodeId);
+    if (!entry) throw new DfsError(Code.NotFound, `node ${nodeId} is not known to this coordinator: check the id with ListNodes`);
+    const from = entry.record.state;
+    if (from === to) return undefined;
+    const allowed = to === 'draining' ? ['healthy', 'suspect', 'drained'] : to === 'drained' ? ['draining'] : ['draining', 'drained'];
+    if (!allowed.includes(from)) {
+      throw new DfsError(Code.FailedPrecondition, `node ${nodeId} is ${from}, so it cannot become ${to}` + (from === 'dead' ? ': its chunks are re-replicated from other copies already' : ''));
+    }
+    entry.record.state = to;
+    const now = this.clock();
+    await this.persist(entry, true);
+    return { nodeId, from, to, at: new Date(now), silentMs: Math.max(0, now - entry.record.lastHeartbeat.getTime()) };
+  }
+
   /** Every known node, sorted by id. */
   nodes(): NodeRecord[] {
     return [...this.entries.values()].map(view).sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
