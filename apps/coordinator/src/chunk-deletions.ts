@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { Membership } from '@dfs/cluster';
-import type { GcEntry, MetadataStore } from '@dfs/metadata';
+import type { ChunkRef, GcEntry, MetadataStore } from '@dfs/metadata';
 import { NodeCommandSchema, type NodeCommand } from '@dfs/proto';
 import type { Logger } from 'pino';
 
@@ -9,6 +9,8 @@ export interface ChunkDeletionsOptions {
   batch?: number;
   /** Chunk ids per delete command. Default 10,000. */
   commandSize?: number;
+  /** Nodes that hold a chunk; default the replicas recorded at commit (re-replication puts copies elsewhere). */
+  locate?: (chunk: ChunkRef) => string[];
 }
 
 interface Tracked {
@@ -61,7 +63,7 @@ export class ChunkDeletions {
       const t: Tracked = { entry, outstanding: new Set(), chunkIds: new Set() };
       this.tracked.set(entry.gcId, t);
       if (entry.kind === 'file') {
-        for await (const chunk of this.store.readChunks(entry.fileId)) this.track(t, chunk.chunkId, chunk.replicas);
+        for await (const chunk of this.store.readChunks(entry.fileId)) this.track(t, chunk.chunkId, this.options.locate?.(chunk) ?? chunk.replicas);
       } else {
         const everyone = this.membership.nodes().map((n) => n.nodeId);
         for (const id of entry.chunkIds) this.track(t, id, everyone);
@@ -95,6 +97,19 @@ export class ChunkDeletions {
         void this.finishIfDone(t);
       }
     }
+  }
+
+  /**
+   * A dead node no longer holds up the GC entries waiting for it: if it ever
+   * comes back, its report shows those chunks unreferenced, and they go as
+   * orphans after the grace period.
+   */
+  nodeDead(nodeId: string): void {
+    for (const t of [...this.tracked.values()]) {
+      for (const chunkId of t.chunkIds) t.outstanding.delete(`${nodeId}\n${chunkId}`);
+      void this.finishIfDone(t);
+    }
+    this.pending.delete(nodeId);
   }
 
   isDeleted(chunkId: string): boolean {

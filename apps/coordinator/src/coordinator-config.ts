@@ -1,4 +1,4 @@
-import { loadConfig, zDuration, zPort } from '@dfs/config';
+import { loadConfig, zDuration, zPort, zSize } from '@dfs/config';
 import { z } from 'zod';
 
 /** Everything a coordinator can be told; defaults suit a laptop. */
@@ -23,6 +23,8 @@ export const coordinatorConfigSchema = z
     files: z
       .object({
         defaultReplication: z.number().int().min(1).max(16).default(3),
+        /** Chunk size of uploads that ask for none (1 KiB to 64 MiB). */
+        defaultChunkSize: zSize.pipe(z.number().int().min(1024).max(64 * 1024 * 1024)).default(8 * 1024 * 1024),
         /** Durable copies each chunk needs at commit (capped at the file's replication). */
         minReplicas: z.number().int().min(1).max(16).default(2),
         /** An upload session expires this long after its last activity. */
@@ -36,6 +38,19 @@ export const coordinatorConfigSchema = z
         heartbeatIntervalMs: zDuration.default(2_000),
         suspectAfterMs: zDuration.default(6_000),
         deadAfterMs: zDuration.default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    healing: z
+      .object({
+        /** A chunk no file or open upload references is deleted from a node after this long (seen so throughout). */
+        orphanGraceMs: zDuration.default(3_600_000),
+        /** Full check of every chunk against its replication, besides the checks on each event. */
+        scanIntervalMs: zDuration.default(600_000),
+        /** Re-replication copies a node runs at once, as source and as target each. */
+        maxCopiesPerNode: z.number().int().min(1).max(64).default(2),
+        /** A copy not reported done after this long is retried elsewhere. */
+        copyTimeoutMs: zDuration.default(120_000),
       })
       .strict()
       .prefault({}),
@@ -58,11 +73,16 @@ export const COORDINATOR_ENV = {
   ETCD_ENDPOINTS: 'metadata.etcdEndpoints',
   ETCD_PREFIX: 'metadata.etcdPrefix',
   DFS_DEFAULT_REPLICATION: 'files.defaultReplication',
+  DFS_DEFAULT_CHUNK_SIZE: 'files.defaultChunkSize',
   DFS_MIN_REPLICAS: 'files.minReplicas',
   DFS_UPLOAD_TTL: 'files.uploadTtlMs',
   DFS_HEARTBEAT_INTERVAL: 'membership.heartbeatIntervalMs',
   DFS_SUSPECT_AFTER: 'membership.suspectAfterMs',
   DFS_DEAD_AFTER: 'membership.deadAfterMs',
+  DFS_ORPHAN_GRACE: 'healing.orphanGraceMs',
+  DFS_HEAL_SCAN_INTERVAL: 'healing.scanIntervalMs',
+  DFS_MAX_COPIES_PER_NODE: 'healing.maxCopiesPerNode',
+  DFS_COPY_TIMEOUT: 'healing.copyTimeoutMs',
 } as const;
 
 /** Defaults < YAML file (COORDINATOR_CONFIG or `file`) < environment. Throws ConfigError listing every problem. */

@@ -5,6 +5,7 @@ import type { Membership, NodeRecord, NodeStats } from '@dfs/cluster';
 import type { MetadataStore } from '@dfs/metadata';
 import { Code, CoordinatorService, DfsError, NodeInfoSchema, NodeState, type NodeInfo, type NodeStats as NodeStatsMessage } from '@dfs/proto';
 import type { ChunkDeletions } from './chunk-deletions.js';
+import type { Healing } from './healing.js';
 
 const STATE: Record<NodeRecord['state'], NodeState> = {
   healthy: NodeState.HEALTHY,
@@ -16,11 +17,18 @@ const STATE: Record<NodeRecord['state'], NodeState> = {
 
 const REFERENCE_CHECKS_IN_FLIGHT = 16;
 
-/** RegisterNode, Heartbeat, ReportChunks, ListNodes, ClusterStatus. */
-export function membershipHandlers(membership: Membership, store: MetadataStore, deletions: ChunkDeletions): Partial<ServiceImpl<typeof CoordinatorService>> {
+/** RegisterNode, Heartbeat, ReportChunks, ListNodes, ClusterStatus, DrainNode. */
+export function membershipHandlers(
+  membership: Membership,
+  store: MetadataStore,
+  deletions: ChunkDeletions,
+  healing: Healing,
+): Partial<ServiceImpl<typeof CoordinatorService>> {
   return {
     async registerNode(req) {
       const node = await membership.register({ nodeId: req.nodeId, address: req.address, zone: req.zone, stats: statsOf(req.stats) });
+      // Its copies are trusted again only after the full report that follows.
+      healing.registered(req.nodeId);
       return { membershipVersion: BigInt(membership.version), heartbeatIntervalMs: membership.heartbeatIntervalMs, reportChunks: node !== undefined };
     },
 
@@ -34,11 +42,12 @@ export function membershipHandlers(membership: Membership, store: MetadataStore,
         throw err;
       }
       deletions.confirmRemoved(req.nodeId, req.removedChunkIds);
+      await healing.heartbeat(req.nodeId, req.removedChunkIds, req.corruptChunkIds, req.copyOutcomes);
       return {
         membershipVersion: BigInt(result.membershipVersion),
         fullResync: result.full,
         nodeUpdates: result.updates.map(nodeInfo),
-        commands: deletions.commandsFor(req.nodeId),
+        commands: [...deletions.commandsFor(req.nodeId), ...healing.commandsFor(req.nodeId)],
       };
     },
 
@@ -56,7 +65,9 @@ export function membershipHandlers(membership: Membership, store: MetadataStore,
         for (let i = next++; i < toCheck.length; i = next++) referenced[i] = await store.isChunkReferenced(toCheck[i]!);
       };
       await Promise.all(Array.from({ length: Math.min(REFERENCE_CHECKS_IN_FLIGHT, toCheck.length) }, worker));
-      return { unknownChunkIds: toCheck.filter((_, i) => !referenced[i]) };
+      const unknownChunkIds = toCheck.filter((_, i) => !referenced[i]);
+      await healing.reported(req.nodeId, req.reportId, req.chunkIds, req.last, unknownChunkIds);
+      return { unknownChunkIds };
     },
 
     async listNodes() {
@@ -67,15 +78,30 @@ export function membershipHandlers(membership: Membership, store: MetadataStore,
       const counts = membership.counts();
       const nodes = membership.nodes();
       const { files, chunks } = await store.counts();
+      const health = healing.counts();
       return {
         nodesHealthy: counts.healthy,
         nodesSuspect: counts.suspect,
         nodesDead: counts.dead,
+        nodesDraining: counts.draining,
+        nodesDrained: counts.drained,
+        underReplicatedChunks: BigInt(health.underReplicated),
+        oneCopyChunks: BigInt(health.oneCopy),
+        missingChunks: BigInt(health.missing),
+        corruptChunks: BigInt(health.corrupt),
+        queuedCopies: BigInt(health.queued),
+        copiesInFlight: BigInt(health.inFlight),
+        viewComplete: healing.viewComplete(),
         capacityBytes: BigInt(nodes.reduce((a, n) => a + (n.state === 'dead' ? 0 : n.capacityBytes), 0)),
         usedBytes: BigInt(nodes.reduce((a, n) => a + (n.state === 'dead' ? 0 : n.usedBytes), 0)),
         files: BigInt(files),
         chunks: BigInt(chunks),
       };
+    },
+
+    async drainNode(req) {
+      await healing.drain(req.nodeId);
+      return { node: nodeInfo(membership.node(req.nodeId)!) };
     },
   };
 }

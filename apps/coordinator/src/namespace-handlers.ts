@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { ServiceImpl } from '@connectrpc/connect';
-import type { FileRecord, ListEntry, MetadataStore, Placement, UploadRecord } from '@dfs/metadata';
+import type { ChunkRef, FileRecord, ListEntry, MetadataStore, Placement, UploadRecord } from '@dfs/metadata';
 import {
   ChunkPlacementSchema,
   Code,
@@ -20,6 +20,12 @@ import { checkCommit, chunkCountFor, resolveChunkSize, resolveFileSize, resolveR
 
 export interface NamespaceOptions {
   defaultReplication: number;
+  /** Told of every commit (the healer learns the copies each chunk has). */
+  onCommitted?: (file: FileRecord, chunks: ChunkRef[]) => void;
+  /** Node ids that hold a chunk; default the replicas recorded at commit. */
+  locate?: (chunk: ChunkRef) => string[];
+  /** Chunk size of uploads that ask for none. Default: DEFAULT_CHUNK_SIZE (8 MiB). */
+  defaultChunkSize?: number;
   /** Durable copies every chunk needs at commit (capped at the upload's replication). */
   minReplicas: number;
   /** An upload expires this long after its last activity. */
@@ -51,7 +57,7 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
   return {
     async createUpload(req) {
       const path = uploadPath(req.path);
-      const chunkSize = resolveChunkSize(req.chunkSize);
+      const chunkSize = resolveChunkSize(req.chunkSize, options.defaultChunkSize);
       const size = resolveFileSize(req.size, chunkSize);
       const replication = resolveReplication(req.replication, options.defaultReplication, placer.liveCount());
       await assertWritable(store, path, req.overwrite);
@@ -107,7 +113,7 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
         chunkSize: upload.chunkSize,
         minReplicas: Math.min(options.minReplicas, upload.replication),
       });
-      const { file } = await store.commitFile({
+      const { file, alreadyCommitted } = await store.commitFile({
         uploadId: upload.uploadId,
         path: upload.path,
         size,
@@ -117,6 +123,7 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
         overwrite: upload.overwrite,
         chunks,
       });
+      if (!alreadyCommitted) options.onCommitted?.(file, chunks);
       return { file: fileInfo(file) };
     },
 
@@ -146,7 +153,7 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
       for await (const c of store.readChunks(file.fileId, { fromIndex: req.fromIndex })) {
         if (chunks.length === max) break;
         const offset = BigInt(c.index) * BigInt(file.chunkSize);
-        chunks.push({ chunkId: c.chunkId, index: c.index, offset, size: BigInt(c.size), sha256: c.sha256, replicas: placer.readable(c.replicas) });
+        chunks.push({ chunkId: c.chunkId, index: c.index, offset, size: BigInt(c.size), sha256: c.sha256, replicas: placer.readable(options.locate?.(c) ?? c.replicas) });
       }
       return { file: fileInfo(file), chunks, nextIndex: req.fromIndex + chunks.length };
     },

@@ -5,6 +5,8 @@ import { createMetadataStore, type MetadataStore } from '@dfs/metadata';
 import { CoordinatorService } from '@dfs/proto';
 import type { Logger } from 'pino';
 import { ChunkDeletions } from './chunk-deletions.js';
+import { fsck } from './fsck.js';
+import { Healing } from './healing.js';
 import { clusterPlacer } from './cluster-placer.js';
 import type { CoordinatorConfig } from './coordinator-config.js';
 import { membershipHandlers } from './membership-handlers.js';
@@ -32,19 +34,24 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
     onPersistError: (err, nodeId) => logger.warn({ nodeId, err: err.rawMessage }, 'could not persist a node record; retrying'),
   });
   for (const t of await membership.load()) logger.info(t, 'node state after restart');
-  const deletions = new ChunkDeletions(store, membership, logger);
+  const healing = new Healing(store, membership, logger, config.healing);
+  const deletions = new ChunkDeletions(store, membership, logger, { locate: (chunk) => healing.locate(chunk) });
 
   const handler = connectNodeAdapter({
     routes: (router) =>
       router.service(CoordinatorService, {
         ...namespaceHandlers(store, clusterPlacer(membership), {
           defaultReplication: config.files.defaultReplication,
+          defaultChunkSize: config.files.defaultChunkSize,
           minReplicas: config.files.minReplicas,
           uploadTtlMs: config.files.uploadTtlMs,
           maxPlacementsPerCall: config.files.maxPlacementsPerCall,
           now: Date.now,
+          onCommitted: (file, chunks) => healing.committed(file, chunks),
+          locate: (chunk) => healing.locate(chunk),
         }),
-        ...membershipHandlers(membership, store, deletions),
+        ...membershipHandlers(membership, store, deletions, healing),
+        fsck: (req) => fsck(store, healing, req),
       }),
   });
   const listener = await serveHttp2(handler, { host: config.host, port: config.port });
@@ -54,8 +61,12 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
 
   const loops = [
     every(config.membership.heartbeatIntervalMs / 2, async () => {
-      for (const t of await membership.tick()) logger.info(t, 'node state changed');
+      const transitions = await membership.tick();
+      for (const t of transitions) logger.info(t, 'node state changed');
+      for (const t of transitions) if (t.to === 'dead') deletions.nodeDead(t.nodeId);
+      await healing.transitions(transitions);
     }),
+    every(1_000, () => healing.tick()),
     every(1_000, () => deletions.poll().then(() => undefined)),
     every(5_000, async () => {
       for (const u of await store.expiredUploads(new Date(), 100)) {

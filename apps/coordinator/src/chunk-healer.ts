@@ -1,0 +1,302 @@
+// Keeps every chunk of every visible file at its replication: chunks that
+// lost copies (a node died or is draining, a copy was corrupt, a commit had
+// fewer copies than wanted) are queued, most urgent first (one copy left
+// before two), and copied by CopyChunk commands sent to a node holding a good
+// copy, which pushes it to a target chosen like a placement. Copies per node
+// are limited so recovery does not starve clients. Surplus copies (a dead
+// node came back) are trimmed once the view is complete. Which nodes hold
+// what comes from the ReplicaMap; what a chunk needs, from the metadata.
+import { create } from '@bufbuild/protobuf';
+import { placeChunk, type Membership } from '@dfs/cluster';
+import type { FileRecord, MetadataStore, NodeRecord } from '@dfs/metadata';
+import { DfsError, NodeCommandSchema, type CopyOutcome, type NodeCommand } from '@dfs/proto';
+import type { Logger } from 'pino';
+import type { ReplicaMap } from './replica-map.js';
+
+export interface ChunkHealerOptions {
+  /** Copies a node runs at once, as source and as target each. Default 2. */
+  maxCopiesPerNode?: number;
+  /** A copy without an outcome after this long is written off and retried elsewhere. Default 2 min. */
+  copyTimeoutMs?: number;
+  /** Whether every live node has reported its chunks: surplus copies are trimmed only then. */
+  viewComplete?: () => boolean;
+  now?: () => number;
+}
+
+interface Want {
+  chunkId: string;
+  replication: number;
+  chunkSize: number;
+  /** Good copies on nodes that count (healthy or suspect). */
+  live: number;
+  queuedAt: number;
+  /** Targets that failed for this chunk: not chosen again. */
+  failedTargets: Set<string>;
+  notBefore: number;
+}
+
+interface Copy {
+  source: string;
+  target: string;
+  startedAt: number;
+}
+
+export interface HealthCounts {
+  underReplicated: number;
+  oneCopy: number;
+  missing: number;
+  corrupt: number;
+  queued: number;
+  inFlight: number;
+}
+
+const COUNTS_TOWARD_R = new Set(['healthy', 'suspect']);
+const CAN_SOURCE = ['healthy', 'draining', 'drained', 'suspect'];
+
+export class ChunkHealer {
+  private readonly wants = new Map<string, Want>();
+  private readonly inFlight = new Map<string, Copy>();
+  private readonly missing = new Set<string>();
+  /** Chunks with a copy reported corrupt, until they are whole again. */
+  private readonly corrupt = new Set<string>();
+  private readonly commands = new Map<string, NodeCommand[]>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly membership: Membership,
+    private readonly replicas: ReplicaMap,
+    private readonly logger: Logger,
+    private readonly options: ChunkHealerOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Re-evaluates chunks against what their files want. A chunk that belongs
+   * to no visible file is dropped (deleting it is the GC's job).
+   */
+  async check(chunkIds: Iterable<string>): Promise<void> {
+    for (const chunkId of chunkIds) {
+      let file: FileRecord | undefined;
+      try {
+        file = await this.store.liveFileOfChunk(chunkId);
+      } catch (err) {
+        // Unknown is not "unwanted": leave whatever was decided before.
+        this.logger.warn({ chunkId, err: DfsError.from(err).rawMessage }, 'could not look up a chunk; will check it again');
+        continue;
+      }
+      this.evaluate(chunkId, file);
+    }
+  }
+
+  /** Evaluates a chunk whose file is already known (a full scan, a commit). */
+  evaluate(chunkId: string, file: FileRecord | undefined): void {
+    if (!file) {
+      this.forget(chunkId);
+      return;
+    }
+    const holders = this.nodesHolding(chunkId);
+    const live = holders.filter((n) => COUNTS_TOWARD_R.has(n.state)).length;
+    const sources = holders.filter((n) => CAN_SOURCE.includes(n.state)).length;
+    if (live >= file.replication) {
+      this.forget(chunkId);
+      if (live > file.replication) this.trim(chunkId, holders, file.replication);
+      return;
+    }
+    if (sources === 0) {
+      this.wants.delete(chunkId);
+      this.missing.add(chunkId);
+      return;
+    }
+    this.missing.delete(chunkId);
+    const want = this.wants.get(chunkId);
+    if (want) want.live = live;
+    else this.wants.set(chunkId, { chunkId, replication: file.replication, chunkSize: file.chunkSize, live, queuedAt: this.now(), failedTargets: new Set(), notBefore: 0 });
+  }
+
+  /** The chunks of a node that died or is draining need copies elsewhere. */
+  nodeLost(nodeId: string): Promise<void> {
+    return this.check(this.replicas.chunksOn(nodeId));
+  }
+
+  /** A node found corrupt copies (and quarantined them): they are gone from it. */
+  async corruptFound(nodeId: string, chunkIds: readonly string[]): Promise<void> {
+    for (const id of chunkIds) {
+      this.replicas.remove(nodeId, id);
+      this.corrupt.add(id);
+    }
+    if (chunkIds.length > 0) this.logger.warn({ nodeId, chunks: chunkIds.length }, 'corrupt copies reported; re-replicating from good ones');
+    await this.check(chunkIds);
+  }
+
+  /** Outcomes of copy commands, from the source's heartbeat. */
+  async copiesDone(sourceId: string, outcomes: readonly CopyOutcome[]): Promise<void> {
+    for (const o of outcomes) {
+      const copy = this.inFlight.get(o.chunkId);
+      if (copy && copy.target === o.targetNodeId) this.inFlight.delete(o.chunkId);
+      if (o.ok) {
+        this.replicas.add(o.targetNodeId, o.chunkId);
+      } else {
+        this.logger.warn({ chunkId: o.chunkId, source: sourceId, target: o.targetNodeId, error: o.error }, 'copy failed; retrying on another target');
+        this.backOff(o.chunkId, o.targetNodeId);
+      }
+    }
+    await this.check(outcomes.map((o) => o.chunkId));
+  }
+
+  /** Hands out copy commands within the per-node limits, most urgent chunks first. Call periodically. */
+  schedule(): void {
+    const now = this.now();
+    const max = this.options.maxCopiesPerNode ?? 2;
+    for (const [chunkId, copy] of this.inFlight) {
+      if (now - copy.startedAt < (this.options.copyTimeoutMs ?? 120_000)) continue;
+      this.inFlight.delete(chunkId);
+      this.logger.warn({ chunkId, ...copy }, 'copy timed out; retrying on another target');
+      this.backOff(chunkId, copy.target);
+    }
+    const asSource = new Map<string, number>();
+    const asTarget = new Map<string, number>();
+    for (const c of this.inFlight.values()) {
+      asSource.set(c.source, (asSource.get(c.source) ?? 0) + 1);
+      asTarget.set(c.target, (asTarget.get(c.target) ?? 0) + 1);
+    }
+    const urgent = [...this.wants.values()].filter((w) => !this.inFlight.has(w.chunkId) && w.notBefore <= now).sort((a, b) => a.live - b.live || a.queuedAt - b.queuedAt);
+    const live = this.membership.live();
+    for (const want of urgent) {
+      const holders = this.nodesHolding(want.chunkId);
+      // Healthy sources first; a draining node's copy is as good; a suspect one may be gone.
+      const source = holders
+        .filter((n) => CAN_SOURCE.includes(n.state) && (asSource.get(n.nodeId) ?? 0) < max)
+        .sort((a, b) => CAN_SOURCE.indexOf(a.state) - CAN_SOURCE.indexOf(b.state) || (asSource.get(a.nodeId) ?? 0) - (asSource.get(b.nodeId) ?? 0))[0];
+      if (!source) continue;
+      const target = this.chooseTarget(want, holders, live, (id) => (asTarget.get(id) ?? 0) >= max);
+      if (!target) continue;
+      asSource.set(source.nodeId, (asSource.get(source.nodeId) ?? 0) + 1);
+      asTarget.set(target.nodeId, (asTarget.get(target.nodeId) ?? 0) + 1);
+      this.inFlight.set(want.chunkId, { source: source.nodeId, target: target.nodeId, startedAt: now });
+      this.send(source.nodeId, create(NodeCommandSchema, { command: { case: 'copyChunk', value: { chunkId: want.chunkId, target: { nodeId: target.nodeId, address: target.address } } } }));
+    }
+  }
+
+  /** Commands for a node's heartbeat, taken off its queue. */
+  commandsFor(nodeId: string): NodeCommand[] {
+    const list = this.commands.get(nodeId) ?? [];
+    this.commands.delete(nodeId);
+    return list;
+  }
+
+  counts(): HealthCounts {
+    let oneCopy = 0;
+    for (const w of this.wants.values()) if (w.live <= 1) oneCopy++;
+    let corrupt = 0;
+    for (const id of this.corrupt) if (this.wants.has(id) || this.missing.has(id)) corrupt++;
+    return { underReplicated: this.wants.size, oneCopy, missing: this.missing.size, corrupt, queued: this.wants.size - this.inFlight.size, inFlight: this.inFlight.size };
+  }
+
+  /** Whether a chunk still waits for copies (or has none left to copy from). */
+  isUnhealthy(chunkId: string): 'under-replicated' | 'missing' | undefined {
+    return this.missing.has(chunkId) ? 'missing' : this.wants.has(chunkId) ? 'under-replicated' : undefined;
+  }
+
+  /**
+   * A chunk's health from the copies reported (fsck): healthy at its
+   * replication, under-replicated with fewer (draining copies are readable
+   * but do not count), corrupt when the only copies known were corrupt,
+   * otherwise missing.
+   */
+  healthOf(chunkId: string, replication: number): 'healthy' | 'under-replicated' | 'missing' | 'corrupt' {
+    const holders = this.nodesHolding(chunkId);
+    const live = holders.filter((n) => COUNTS_TOWARD_R.has(n.state)).length;
+    if (live >= replication) return 'healthy';
+    if (live > 0 || holders.some((n) => CAN_SOURCE.includes(n.state))) return 'under-replicated';
+    return this.corrupt.has(chunkId) ? 'corrupt' : 'missing';
+  }
+
+  /** Whether any chunk waiting for copies can only be copied from this node (draining is not finished). */
+  isNeededSource(nodeId: string): boolean {
+    for (const w of this.wants.values()) if (this.replicas.holdersOf(w.chunkId).includes(nodeId)) return true;
+    return false;
+  }
+
+  /**
+   * Reads every visible file's chunk list and evaluates each chunk: what
+   * finds chunks that lost copies while this coordinator was not watching
+   * (a node that died during a restart never reports). Run once the view is
+   * complete, then now and then.
+   */
+  async scanAll(signal?: AbortSignal): Promise<{ files: number; chunks: number }> {
+    let cursor: string | undefined;
+    let files = 0;
+    let chunks = 0;
+    do {
+      signal?.throwIfAborted();
+      const page = await this.store.list('/', { recursive: true, limit: 1000, cursor });
+      for (const entry of page.entries) {
+        if (entry.kind !== 'file') continue;
+        files++;
+        for await (const chunk of this.store.readChunks(entry.file.fileId)) {
+          chunks++;
+          this.evaluate(chunk.chunkId, entry.file);
+        }
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { files, chunks };
+  }
+
+  /** Deletes copies beyond the replication from the fullest healthy holders, once the view is complete and nothing is moving. */
+  private trim(chunkId: string, holders: NodeRecord[], replication: number): void {
+    if (!this.options.viewComplete?.() || this.inFlight.has(chunkId)) return;
+    const healthy = holders.filter((n) => n.state === 'healthy');
+    if (healthy.length <= replication) return;
+    for (const n of healthy.sort((a, b) => a.freeBytes - b.freeBytes).slice(0, healthy.length - replication)) {
+      this.replicas.remove(n.nodeId, chunkId);
+      this.send(n.nodeId, create(NodeCommandSchema, { command: { case: 'deleteChunks', value: { chunkIds: [chunkId] } } }));
+      this.logger.info({ chunkId, nodeId: n.nodeId }, 'trimming a surplus copy');
+    }
+  }
+
+  private chooseTarget(want: Want, holders: NodeRecord[], live: NodeRecord[], busy: (nodeId: string) => boolean): NodeRecord | undefined {
+    const exclude = new Set([...holders.map((n) => n.nodeId), ...want.failedTargets]);
+    const candidates = live.filter((n) => !exclude.has(n.nodeId) && !busy(n.nodeId));
+    // A zone that holds no copy yet comes first, as for a new chunk.
+    const zones = new Set(holders.filter((n) => COUNTS_TOWARD_R.has(n.state)).map((n) => n.zone));
+    for (const pool of [candidates.filter((n) => !zones.has(n.zone)), candidates]) {
+      try {
+        return placeChunk(pool, { replication: 1, chunkSize: want.chunkSize })[0];
+      } catch {
+        // no room in this pool: try the wider one
+      }
+    }
+    return undefined;
+  }
+
+  private nodesHolding(chunkId: string): NodeRecord[] {
+    return this.replicas.holdersOf(chunkId).flatMap((id) => {
+      const n = this.membership.node(id);
+      return n ? [n] : [];
+    });
+  }
+
+  private backOff(chunkId: string, target: string): void {
+    const want = this.wants.get(chunkId);
+    if (!want) return;
+    want.failedTargets.add(target);
+    // Every live node failed once: start over with all of them, after a pause.
+    if (want.failedTargets.size >= this.membership.live().length) want.failedTargets.clear();
+    want.notBefore = this.now() + 2_000;
+  }
+
+  private forget(chunkId: string): void {
+    this.wants.delete(chunkId);
+    this.missing.delete(chunkId);
+    this.corrupt.delete(chunkId);
+  }
+
+  private send(nodeId: string, command: NodeCommand): void {
+    const list = this.commands.get(nodeId);
+    if (list) list.push(command);
+    else this.commands.set(nodeId, [command]);
+  }
+}

@@ -1,0 +1,159 @@
+// The coordinator's self-healing, wired together: the replica map fed by
+// reports, heartbeats and commits; the healer that re-replicates and trims;
+// orphan collection; draining; and the periodic work that drives them.
+import type { Membership, NodeTransition } from '@dfs/cluster';
+import type { ChunkRef, FileRecord, MetadataStore } from '@dfs/metadata';
+import { DfsError, type CopyOutcome, type NodeCommand } from '@dfs/proto';
+import type { Logger } from 'pino';
+import { ChunkHealer, type HealthCounts } from './chunk-healer.js';
+import { OrphanChunks } from './orphan-chunks.js';
+import { ReplicaMap } from './replica-map.js';
+
+export interface HealingOptions {
+  /** Unreferenced chunks on a node are deleted after this long. Default 1 h. */
+  orphanGraceMs: number;
+  /** Full scans of every chunk against its replication, besides the event-driven checks. Default 10 min. */
+  scanIntervalMs: number;
+  maxCopiesPerNode: number;
+  copyTimeoutMs: number;
+}
+
+/** States whose nodes must have reported before the view counts as complete. */
+const MUST_REPORT = new Set(['healthy', 'suspect', 'draining', 'drained']);
+
+export class Healing {
+  readonly replicas = new ReplicaMap();
+  readonly healer: ChunkHealer;
+  private readonly orphans: OrphanChunks;
+  private readonly orphanCommands = new Map<string, NodeCommand>();
+  /** Draining nodes whose chunks have been evaluated (so "nothing queued" means done). */
+  private readonly drainChecked = new Map<string, Promise<void>>();
+  private lastScan = 0;
+  private scanning = false;
+
+  constructor(
+    store: MetadataStore,
+    private readonly membership: Membership,
+    private readonly logger: Logger,
+    private readonly options: HealingOptions,
+  ) {
+    this.healer = new ChunkHealer(store, membership, this.replicas, logger, {
+      maxCopiesPerNode: options.maxCopiesPerNode,
+      copyTimeoutMs: options.copyTimeoutMs,
+      viewComplete: () => this.viewComplete(),
+    });
+    this.orphans = new OrphanChunks(store, logger, { graceMs: options.orphanGraceMs });
+  }
+
+  /** True once every node that may hold chunks has sent a full report since this coordinator started. */
+  viewComplete(): boolean {
+    return this.membership.nodes().every((n) => !MUST_REPORT.has(n.state) || this.replicas.hasReported(n.nodeId));
+  }
+
+  /** How many nodes still owe a report (for messages). */
+  reportsMissing(): number {
+    return this.membership.nodes().filter((n) => MUST_REPORT.has(n.state) && !this.replicas.hasReported(n.nodeId)).length;
+  }
+
+  registered(nodeId: string): void {
+    this.replicas.expectReport(nodeId);
+  }
+
+  /** One batch of a node's chunk report, with the ids the metadata does not reference. */
+  async reported(nodeId: string, reportId: string, chunkIds: readonly string[], last: boolean, unknown: readonly string[]): Promise<void> {
+    this.orphans.reported(nodeId, unknown);
+    const { added, dropped } = this.replicas.reportBatch(nodeId, reportId, chunkIds, last);
+    if (last) this.logger.info({ nodeId, added: added.length, dropped: dropped.length, viewComplete: this.viewComplete() }, 'chunk report applied');
+    // New copies may be surplus (a node back from the dead); lost ones may leave chunks short.
+    await this.healer.check([...added, ...dropped]);
+  }
+
+  async heartbeat(nodeId: string, removed: readonly string[], corrupt: readonly string[], outcomes: readonly CopyOutcome[]): Promise<void> {
+    for (const id of removed) {
+      this.replicas.remove(nodeId, id);
+      this.orphans.gone(nodeId, id);
+    }
+    if (corrupt.length > 0) await this.healer.corruptFound(nodeId, corrupt);
+    if (outcomes.length > 0) await this.healer.copiesDone(nodeId, outcomes);
+  }
+
+  /** A commit: its acknowledged copies are known; a chunk with fewer than wanted is queued. */
+  committed(file: FileRecord, chunks: readonly ChunkRef[]): void {
+    for (const chunk of chunks) {
+      for (const nodeId of chunk.replicas) this.replicas.add(nodeId, chunk.chunkId);
+      if (chunk.replicas.length < file.replication) this.healer.evaluate(chunk.chunkId, file);
+    }
+  }
+
+  /** Node state changes from membership ticks and operators. */
+  async transitions(transitions: readonly NodeTransition[]): Promise<void> {
+    for (const t of transitions) {
+      if (t.to === 'dead' || t.to === 'draining') {
+        const check = this.healer.nodeLost(t.nodeId);
+        if (t.to === 'draining') this.drainChecked.set(t.nodeId, check);
+        await check;
+      }
+    }
+  }
+
+  /** Starts draining a node (DrainNode). */
+  async drain(nodeId: string): Promise<void> {
+    const t = await this.membership.setAdminState(nodeId, 'draining');
+    if (t) {
+      this.logger.info({ nodeId }, 'draining node: copying its chunks elsewhere');
+      await this.transitions([t]);
+    } else if (!this.drainChecked.has(nodeId) && this.membership.node(nodeId)?.state === 'draining') {
+      // Draining since before a restart: evaluate its chunks once here.
+      await this.transitions([{ nodeId, from: 'draining', to: 'draining', at: new Date(), silentMs: 0 }]);
+    }
+  }
+
+  /** Where a chunk can be read: the copies reported, then those recorded at commit. */
+  locate(chunk: ChunkRef): string[] {
+    return [...new Set([...this.replicas.holdersOf(chunk.chunkId), ...chunk.replicas])];
+  }
+
+  commandsFor(nodeId: string): NodeCommand[] {
+    const orphan = this.orphanCommands.get(nodeId);
+    this.orphanCommands.delete(nodeId);
+    return [...this.healer.commandsFor(nodeId), ...(orphan ? [orphan] : [])];
+  }
+
+  counts(): HealthCounts {
+    return this.healer.counts();
+  }
+
+  /** Periodic work: copies, finished drains, full scans, orphans. */
+  async tick(): Promise<void> {
+    this.healer.schedule();
+    const complete = this.viewComplete();
+    for (const node of this.membership.nodes()) {
+      if (node.state !== 'draining') continue;
+      if (!this.drainChecked.has(node.nodeId)) {
+        void this.drain(node.nodeId).catch((err: unknown) => this.logger.warn({ err: DfsError.from(err).rawMessage }, 'drain check failed'));
+        continue;
+      }
+      await this.drainChecked.get(node.nodeId);
+      if (complete && !this.healer.isNeededSource(node.nodeId)) {
+        await this.membership.setAdminState(node.nodeId, 'drained');
+        this.drainChecked.delete(node.nodeId);
+        this.logger.info({ nodeId: node.nodeId }, 'node drained: every chunk it holds has its copies elsewhere');
+      }
+    }
+    if (complete && !this.scanning && Date.now() - this.lastScan >= this.options.scanIntervalMs) {
+      this.scanning = true;
+      void this.healer
+        .scanAll()
+        .then((r) => {
+          this.lastScan = Date.now();
+          this.logger.info(r, 'replication scan done');
+        })
+        .catch((err: unknown) => this.logger.warn({ err: DfsError.from(err).rawMessage }, 'replication scan failed; retrying later'))
+        .finally(() => (this.scanning = false));
+    }
+    if (complete) {
+      const healthy = (id: string) => this.membership.node(id)?.state === 'healthy';
+      for (const [nodeId, command] of await this.orphans.sweep(healthy)) this.orphanCommands.set(nodeId, command);
+    }
+  }
+}

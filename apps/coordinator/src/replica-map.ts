@@ -1,0 +1,117 @@
+// Where every chunk's copies are, as the datanodes say: full chunk reports
+// (after registering, and periodically), commits (the nodes that acknowledged
+// a chunk durable), finished copies, confirmed deletes and corrupt copies.
+// In memory only: after a restart it is rebuilt from the reports, and until
+// every live node has reported, the view is incomplete and nothing that
+// could lose data (trimming, orphan deletes) is decided from it.
+
+interface ReportInProgress {
+  reportId: string;
+  ids: Set<string>;
+  /** Chunks added or removed on the node while the report ran: the report's snapshot may predate them. */
+  changed: Set<string>;
+}
+
+export class ReplicaMap {
+  /** Node ids interned as small numbers: a million chunks × 3 copies stays small. */
+  private readonly nodeIndex = new Map<string, number>();
+  private readonly nodeIds: string[] = [];
+  private readonly holders = new Map<string, number[]>();
+  private readonly byNode = new Map<number, Set<string>>();
+  private readonly reports = new Map<string, ReportInProgress>();
+  private readonly reported = new Set<string>();
+
+  add(nodeId: string, chunkId: string): void {
+    const n = this.index(nodeId);
+    const list = this.holders.get(chunkId);
+    if (!list) this.holders.set(chunkId, [n]);
+    else if (!list.includes(n)) list.push(n);
+    this.chunksOfIndex(n).add(chunkId);
+    this.reports.get(nodeId)?.changed.add(chunkId);
+  }
+
+  remove(nodeId: string, chunkId: string): void {
+    const n = this.nodeIndex.get(nodeId);
+    this.reports.get(nodeId)?.changed.add(chunkId);
+    if (n === undefined) return;
+    const list = this.holders.get(chunkId);
+    if (list) {
+      const i = list.indexOf(n);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.holders.delete(chunkId);
+    }
+    this.byNode.get(n)?.delete(chunkId);
+  }
+
+  /** Node ids that hold a copy (whatever their state). */
+  holdersOf(chunkId: string): string[] {
+    return (this.holders.get(chunkId) ?? []).map((n) => this.nodeIds[n]!);
+  }
+
+  /** A snapshot of the chunks a node holds. */
+  chunksOn(nodeId: string): string[] {
+    const n = this.nodeIndex.get(nodeId);
+    return n === undefined ? [] : [...(this.byNode.get(n) ?? [])];
+  }
+
+  countOn(nodeId: string): number {
+    const n = this.nodeIndex.get(nodeId);
+    return n === undefined ? 0 : (this.byNode.get(n)?.size ?? 0);
+  }
+
+  /**
+   * One batch of a node's full report. On the last batch the node's set is
+   * replaced by what it reported, keeping changes made while the report ran.
+   * Returns the chunks the report added and dropped.
+   */
+  reportBatch(nodeId: string, reportId: string, chunkIds: readonly string[], last: boolean): { added: string[]; dropped: string[] } {
+    let report = this.reports.get(nodeId);
+    if (!report || report.reportId !== reportId) {
+      report = { reportId, ids: new Set(), changed: new Set() };
+      this.reports.set(nodeId, report);
+    }
+    for (const id of chunkIds) report.ids.add(id);
+    if (!last) return { added: [], dropped: [] };
+    this.reports.delete(nodeId);
+    const added: string[] = [];
+    const dropped: string[] = [];
+    for (const id of report.ids) {
+      if (report.changed.has(id) || this.holdersOf(id).includes(nodeId)) continue;
+      this.add(nodeId, id);
+      added.push(id);
+    }
+    for (const id of this.chunksOn(nodeId)) {
+      if (report.ids.has(id) || report.changed.has(id)) continue;
+      this.remove(nodeId, id);
+      dropped.push(id);
+    }
+    this.reported.add(nodeId);
+    return { added, dropped };
+  }
+
+  /** Whether the node has finished a full report since this coordinator started (or since it re-registered). */
+  hasReported(nodeId: string): boolean {
+    return this.reported.has(nodeId);
+  }
+
+  /** A node re-registered (after a restart or being dead): its next report is needed before its view is trusted again. */
+  expectReport(nodeId: string): void {
+    this.reported.delete(nodeId);
+  }
+
+  private index(nodeId: string): number {
+    let n = this.nodeIndex.get(nodeId);
+    if (n === undefined) {
+      n = this.nodeIds.length;
+      this.nodeIds.push(nodeId);
+      this.nodeIndex.set(nodeId, n);
+    }
+    return n;
+  }
+
+  private chunksOfIndex(n: number): Set<string> {
+    let set = this.byNode.get(n);
+    if (!set) this.byNode.set(n, (set = new Set()));
+    return set;
+  }
+}
