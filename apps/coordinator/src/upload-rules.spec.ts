@@ -9,6 +9,7 @@ describe('upload rules', () => {
     expect(resolveChunkSize(0n)).toBe(DEFAULT_CHUNK_SIZE);
     expect(resolveChunkSize(1024n)).toBe(1024);
     expect(resolveChunkSize(64n * 1024n * 1024n)).toBe(64 * MiB);
+    expect(resolveChunkSize(0n, 256 * KiB)).toBe(256 * KiB);
     for (const bad of [1023n, 64n * 1024n * 1024n + 1n, -1n]) {
       expect(() => resolveChunkSize(bad)).toThrow(expect.objectContaining({ code: Code.InvalidArgument }));
     }

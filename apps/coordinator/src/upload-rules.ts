@@ -5,11 +5,11 @@ export const MIN_FILE_CHUNK_SIZE = 1024;
 /** Most chunks one file may have: 64 MiB chunks make that 64 TiB. */
 export const MAX_CHUNKS_PER_FILE = 1_000_000;
 
-/** The chunk size an upload asks for (0 = the default), checked. */
-export function resolveChunkSize(requested: bigint): number {
-  if (requested === 0n) return DEFAULT_CHUNK_SIZE;
+/** The chunk size an upload asks for (0 = the coordinator's default, 8 MiB unless configured), checked. */
+export function resolveChunkSize(requested: bigint, defaultChunkSize = DEFAULT_CHUNK_SIZE): number {
+  if (requested === 0n) return defaultChunkSize;
   if (requested < BigInt(MIN_FILE_CHUNK_SIZE) || requested > BigInt(MAX_CHUNK_SIZE)) {
-    throw new DfsError(Code.InvalidArgument, `chunk size ${requested} is outside ${MIN_FILE_CHUNK_SIZE} B..${MAX_CHUNK_SIZE} B (1 KiB to 64 MiB); send 0 for the default 8 MiB`);
+    throw new DfsError(Code.InvalidArgument, `chunk size ${requested} is outside ${MIN_FILE_CHUNK_SIZE} B..${MAX_CHUNK_SIZE} B (1 KiB to 64 MiB); send 0 for the default (${defaultChunkSize} B)`);
   }
   return Number(requested);
 }
