@@ -9,6 +9,12 @@ export interface ChunkDeletionsOptions {
   batch?: number;
   /** Chunk ids per delete command. Default 10,000. */
   commandSize?: number;
+  /**
+   * A queue entry waits this long before its chunks are deleted, so a reader
+   * that started on a version just overwritten or deleted can finish. Default 0.
+   */
+  deleteDelayMs?: number;
+  now?: () => number;
   /** Nodes that hold a chunk; default the replicas recorded at commit (re-replication puts copies elsewhere). */
   locate?: (chunk: ChunkRef) => string[];
 }
@@ -56,7 +62,10 @@ export class ChunkDeletions {
     if (++this.polls % 60 === 0) this.lastGcId = undefined;
     const entries = await this.store.peekGc(this.options.batch ?? 1_000, this.lastGcId);
     let added = 0;
+    const youngerThan = (this.options.now ?? Date.now)() - (this.options.deleteDelayMs ?? 0);
     for (const entry of entries) {
+      // Oldest first: once one is too young, so are the rest (taken on a later poll).
+      if (entry.enqueuedAt.getTime() > youngerThan) break;
       this.lastGcId = entry.gcId;
       if (this.tracked.has(entry.gcId)) continue;
       added++;

@@ -19,7 +19,7 @@ import { coordinator, downloadBytes, uploadBytes } from './test/dfs-test-client.
 jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
-const FAST = { DFS_HEARTBEAT_INTERVAL: '200ms', DFS_SUSPECT_AFTER: '1s', DFS_DEAD_AFTER: '3s' };
+const FAST = { DFS_HEARTBEAT_INTERVAL: '200ms', DFS_SUSPECT_AFTER: '1s', DFS_DEAD_AFTER: '3s', DFS_GC_DELAY: '0s' };
 
 describe.each(['embedded', 'etcd'] as const)('coordinator with %s metadata', (backend) => {
   let etcd: EtcdServer | undefined;

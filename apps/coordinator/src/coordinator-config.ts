@@ -45,6 +45,8 @@ export const coordinatorConfigSchema = z
       .object({
         /** A chunk no file or open upload references is deleted from a node after this long (seen so throughout). */
         orphanGraceMs: zDuration.default(3_600_000),
+        /** Chunks of a deleted or overwritten file are deleted this long after, so running reads of it can finish. */
+        gcDelayMs: zDuration.default(120_000),
         /** Full check of every chunk against its replication, besides the checks on each event. */
         scanIntervalMs: zDuration.default(600_000),
         /** Re-replication copies a node runs at once, as source and as target each. */
@@ -80,6 +82,7 @@ export const COORDINATOR_ENV = {
   DFS_SUSPECT_AFTER: 'membership.suspectAfterMs',
   DFS_DEAD_AFTER: 'membership.deadAfterMs',
   DFS_ORPHAN_GRACE: 'healing.orphanGraceMs',
+  DFS_GC_DELAY: 'healing.gcDelayMs',
   DFS_HEAL_SCAN_INTERVAL: 'healing.scanIntervalMs',
   DFS_MAX_COPIES_PER_NODE: 'healing.maxCopiesPerNode',
   DFS_COPY_TIMEOUT: 'healing.copyTimeoutMs',

@@ -35,7 +35,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
   });
   for (const t of await membership.load()) logger.info(t, 'node state after restart');
   const healing = new Healing(store, membership, logger, config.healing);
-  const deletions = new ChunkDeletions(store, membership, logger, { locate: (chunk) => healing.locate(chunk) });
+  const deletions = new ChunkDeletions(store, membership, logger, { locate: (chunk) => healing.locate(chunk), deleteDelayMs: config.healing.gcDelayMs });
 
   const handler = connectNodeAdapter({
     routes: (router) =>
