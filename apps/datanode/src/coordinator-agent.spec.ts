@@ -1,15 +1,14 @@
-import http2 from 'node:http2';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create } from '@bufbuild/protobuf';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { createChunkStore, type ChunkStore } from '@dfs/chunk-store';
 import { createClientPool, exponentialBackoff, type ClientPool } from '@dfs/client-pool';
-import { chunkSha256, CoordinatorService, HeartbeatResponseSchema, newChunkId, type HeartbeatResponse } from '@dfs/proto';
+import { chunkSha256, newChunkId, type HeartbeatRequest, type HeartbeatResponse } from '@dfs/proto';
+import { eventually } from '@dfs/test-cluster';
 import pino from 'pino';
-import { CoordinatorAgent } from './coordinator-agent.js';
+import { CoordinatorAgent, type CoordinatorAgentOptions } from './coordinator-agent.js';
+import { PendingReports } from './pending-reports.js';
+import { copyCommand, freePort, startFakeCoordinator, type FakeCoordinator } from './test/fake-coordinator.js';
 
 // The agent against a coordinator stand-in on a real socket (the unit's neighbour).
 jest.setTimeout(30_000);
@@ -17,44 +16,8 @@ jest.setTimeout(30_000);
 let dir: string;
 let store: ChunkStore;
 let pool: ClientPool;
-let server: http2.Http2Server | undefined;
-
-const seen = { registers: 0, reports: [] as string[][], heartbeats: 0, removed: [] as string[] };
-let nextHeartbeat: Pick<Partial<HeartbeatResponse>, 'commands' | 'reregister'> = {};
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function startCoordinator(port: number): Promise<void> {
-  server = http2.createServer(
-    connectNodeAdapter({
-      routes: (router) =>
-        router.service(CoordinatorService, {
-          registerNode: () => {
-            seen.registers++;
-            return { membershipVersion: 7n, heartbeatIntervalMs: 50, reportChunks: true };
-          },
-          reportChunks: (req) => {
-            seen.reports.push(req.chunkIds);
-            return { unknownChunkIds: [] };
-          },
-          heartbeat: (req) => {
-            seen.heartbeats++;
-            seen.removed.push(...req.removedChunkIds);
-            const res = create(HeartbeatResponseSchema, { membershipVersion: 7n, ...nextHeartbeat });
-            nextHeartbeat = {};
-            return res;
-          },
-        }),
-    }),
-  );
-  return new Promise((r) => server!.listen(port, '127.0.0.1', () => r()));
-}
+let coordinator: FakeCoordinator | undefined;
+const agents: CoordinatorAgent[] = [];
 
 async function putChunk(): Promise<string> {
   const id = newChunkId();
@@ -65,32 +28,29 @@ async function putChunk(): Promise<string> {
   return id;
 }
 
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls until `check` holds; fails the test if it never does. */
+async function until(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  if (!(await eventually(async () => check(), ms, 20))) throw new Error('condition not met in time');
 }
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dfs-agent-'));
   store = await createChunkStore(dir);
   pool = createClientPool({ policy: exponentialBackoff({ baseMs: 10, maxMs: 50, maxAttempts: 2 }) });
-  Object.assign(seen, { registers: 0, reports: [], heartbeats: 0, removed: [] });
 });
 
 afterEach(async () => {
+  await Promise.all(agents.splice(0).map((a) => a.stop()));
   await pool.close();
-  server?.close();
-  server = undefined;
+  await coordinator?.close();
+  coordinator = undefined;
   await store.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-function agentFor(port: number) {
-  return new CoordinatorAgent({
-    coordinators: [`127.0.0.1:${port}`],
+function startAgent(address: string, options: Partial<CoordinatorAgentOptions> = {}): CoordinatorAgent {
+  const agent = new CoordinatorAgent({
+    coordinators: [address],
     pool,
     store,
     self: { nodeId: 'node-1', address: '127.0.0.1:1', zone: 'z' },
@@ -98,45 +58,109 @@ function agentFor(port: number) {
     activeTransfers: () => 0,
     copyChunk: async () => undefined,
     reportBatch: 2,
+    ...options,
   });
+  agents.push(agent);
+  agent.start();
+  return agent;
+}
+
+/** Sends `commands` with the next heartbeat; resolves once the agent has taken them up. */
+async function command(commands: HeartbeatResponse['commands']): Promise<void> {
+  coordinator!.nextAnswer = { commands };
+  await until(() => coordinator!.nextAnswer === undefined);
+  // The agent starts a heartbeat's commands before it sends the next heartbeat.
+  const carried = coordinator!.heartbeats.length;
+  await until(() => coordinator!.heartbeats.length > carried);
+}
+
+/**
+ * A coordinator and an agent whose copies start (recorded in `started`) but
+ * finish only on finish(); copies to node "down" then fail.
+ */
+async function startWithHeldCopies() {
+  coordinator = await startFakeCoordinator();
+  const corruptChunks = new PendingReports<string>();
+  const started: string[] = [];
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  startAgent(coordinator.address, {
+    corruptChunks,
+    copyChunk: async (chunkId, target) => {
+      started.push(chunkId);
+      await finished;
+      if (target.nodeId === 'down') throw new Error('connect ECONNREFUSED 127.0.0.1:9');
+    },
+  });
+  await until(() => coordinator!.heartbeats.length >= 1);
+  return { fake: coordinator, corruptChunks, started, finish };
 }
 
 it('registers once the coordinator comes up, reports every chunk in batches, then heartbeats', async () => {
   const ids = [await putChunk(), await putChunk(), await putChunk()];
   const port = await freePort();
-  const agent = agentFor(port);
-  agent.start();
-  try {
-    await new Promise((r) => setTimeout(r, 300)); // nobody listening yet: the agent keeps trying
-    await startCoordinator(port);
-    await until(() => seen.heartbeats >= 2);
-    expect(seen.registers).toBe(1);
-    expect(seen.reports.flat().sort()).toEqual([...ids].sort());
-    expect(seen.reports.map((b) => b.length)).toEqual([2, 1]);
-  } finally {
-    await agent.stop();
-  }
+  startAgent(`127.0.0.1:${port}`);
+  await new Promise((r) => setTimeout(r, 300)); // nobody listening yet: the agent keeps trying
+  coordinator = await startFakeCoordinator({ port });
+  await until(() => coordinator!.heartbeats.length >= 2);
+  expect(coordinator.registers).toBe(1);
+  expect(coordinator.reports.flat().sort()).toEqual([...ids].sort());
+  expect(coordinator.reports.map((b) => b.length)).toEqual([2, 1]);
 });
 
 it('deletes chunks on command and registers again when asked', async () => {
   const keep = await putChunk();
   const drop = await putChunk();
-  const port = await freePort();
-  await startCoordinator(port);
-  const agent = agentFor(port);
-  agent.start();
-  try {
-    await until(() => seen.heartbeats >= 1);
-    nextHeartbeat = { commands: [{ command: { case: 'deleteChunks', value: { chunkIds: [drop] } } }] as HeartbeatResponse['commands'] };
-    await until(() => nextHeartbeat.commands === undefined);
-    // The command runs right after the heartbeat that carried it.
-    for (let i = 0; i < 100 && (await store.has(drop)); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await store.has(drop)).toBe(false);
-    expect(await store.has(keep)).toBe(true);
-    await until(() => seen.removed.includes(drop)); // confirmed back to the coordinator
-    nextHeartbeat = { reregister: true };
-    await until(() => seen.registers >= 2);
-  } finally {
-    await agent.stop();
-  }
+  coordinator = await startFakeCoordinator();
+  startAgent(coordinator.address);
+  await until(() => coordinator!.heartbeats.length >= 1);
+  await command([{ command: { case: 'deleteChunks', value: { chunkIds: [drop] } } }] as HeartbeatResponse['commands']);
+  // The command runs right after the heartbeat that carried it.
+  await until(async () => !(await store.has(drop)));
+  expect(await store.has(keep)).toBe(true);
+  await until(() => coordinator!.removedChunkIds().includes(drop)); // confirmed back to the coordinator
+  coordinator.nextAnswer = { reregister: true };
+  await until(() => coordinator!.registers >= 2);
+});
+
+it('reports corrupt chunks and copy outcomes, and sends them again after a failed heartbeat', async () => {
+  const { fake, corruptChunks, started, finish } = await startWithHeldCopies();
+  const [good, bad, corrupt] = [newChunkId(), newChunkId(), newChunkId()];
+  await command([copyCommand(good, { nodeId: 'up', address: '127.0.0.1:8' }), copyCommand(bad, { nodeId: 'down', address: '127.0.0.1:9' })]);
+  await until(() => started.length === 2);
+  // What happens now is told in heartbeats that fail, then again once they get through.
+  fake.refusing = true;
+  corruptChunks.add(corrupt);
+  finish();
+  const carried = (hs: HeartbeatRequest[]) => hs.some((h) => h.corruptChunkIds.includes(corrupt)) && hs.some((h) => h.copyOutcomes.length === 2);
+  await until(() => carried(fake.refused));
+  fake.refusing = false;
+  await until(() => carried(fake.heartbeats));
+
+  expect(fake.corruptChunkIds()).toEqual([corrupt]);
+  const outcomes = fake.copyOutcomes().map(({ chunkId, targetNodeId, ok, error }) => ({ chunkId, targetNodeId, ok, error }));
+  expect(outcomes).toEqual([
+    { chunkId: good, targetNodeId: 'up', ok: true, error: '' },
+    { chunkId: bad, targetNodeId: 'down', ok: false, error: expect.stringMatching(/ECONNREFUSED/) },
+  ]);
+});
+
+it('runs a repeated copy command once, and does not report a chunk as corrupt once it is stored again', async () => {
+  const { fake, corruptChunks, started, finish } = await startWithHeldCopies();
+  const chunk = newChunkId();
+  const target = { nodeId: 'n2', address: '127.0.0.1:8' };
+  await command([copyCommand(chunk, target)]);
+  await command([copyCommand(chunk, target)]); // the coordinator asks again while the first still runs
+  finish();
+  await until(() => fake.copyOutcomes().length === 1);
+
+  // Quarantined, then re-replicated here before a heartbeat got through.
+  const restored = await putChunk();
+  const lost = newChunkId();
+  corruptChunks.add(restored);
+  corruptChunks.add(lost);
+  await until(() => fake.corruptChunkIds().length > 0);
+  expect(fake.corruptChunkIds()).toEqual([lost]);
+  expect(started).toEqual([chunk]);
+  expect(fake.copyOutcomes()).toHaveLength(1);
 });

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@connectrpc/connect';
 import type { ChunkStore } from '@dfs/chunk-store';
 import type { ClientPool } from '@dfs/client-pool';
-import { CoordinatorService, DfsError, type HeartbeatResponse, type NodeCommand } from '@dfs/proto';
+import { Code, CoordinatorService, DfsError, type CopyChunkRequest, type CopyOutcome, type HeartbeatResponse, type NodeCommand } from '@dfs/proto';
 import type { Logger } from 'pino';
+import { PendingReports } from './pending-reports.js';
 
 export interface CoordinatorAgentOptions {
   coordinators: string[];
@@ -13,18 +14,32 @@ export interface CoordinatorAgentOptions {
   logger: Logger;
   /** Writes and copies running now (reported for placement by load). */
   activeTransfers: () => number;
-  /** Runs a copy command (re-replication); resolves when the target holds the chunk. */
+  /**
+   * Runs a copy command (re-replication); resolves when the target holds the
+   * chunk. It limits how many run at once itself (see copyChunkTo).
+   */
   copyChunk: (chunkId: string, target: { nodeId: string; address: string }, signal: AbortSignal) => Promise<void>;
+  /**
+   * Chunks quarantined as corrupt, filled by the store's onCorrupt (which
+   * can fire before the agent exists: at the startup scan); sent with the
+   * heartbeats. Default: an empty queue.
+   */
+  corruptChunks?: PendingReports<string>;
   /** Full chunk report this often, besides the one after (re-)registering. Default 1 h. */
   reportIntervalMs?: number;
   /** Ids per ReportChunks call. Default 10,000. */
   reportBatch?: number;
 }
 
+/** Ids (or copy outcomes) per list in one heartbeat; the rest go with the next. */
+const MAX_IDS_PER_HEARTBEAT = 10_000;
+
 /**
  * The datanode's side of membership: register (retrying until a coordinator
  * answers), report every chunk held, then heartbeat with live stats and run
  * the commands that come back (delete chunks, copy a chunk to another node).
+ * Later heartbeats tell what was removed, what was found corrupt and how
+ * each copy ended, and keep telling until a heartbeat gets through.
  * A coordinator that forgot this node (restart, failover) asks it to
  * register again, and it does.
  */
@@ -34,9 +49,15 @@ export class CoordinatorAgent {
   private membershipVersion = 0n;
   private intervalMs = 2_000;
   /** Chunks deleted (or found absent) on command, confirmed with the next heartbeat. */
-  private removed: string[] = [];
+  private readonly removed = new PendingReports<string>();
+  private readonly corrupt: PendingReports<string>;
+  private readonly copyOutcomes = new PendingReports<Pick<CopyOutcome, 'chunkId' | 'targetNodeId' | 'ok' | 'error'>>();
+  /** Copy commands queued or running, as chunk>target: a repeated command joins the one under way. */
+  private readonly copying = new Set<string>();
 
-  constructor(private readonly o: CoordinatorAgentOptions) {}
+  constructor(private readonly o: CoordinatorAgentOptions) {
+    this.corrupt = o.corruptChunks ?? new PendingReports<string>();
+  }
 
   start(): void {
     this.running ??= this.run().catch((err: unknown) => {
@@ -121,15 +142,24 @@ export class CoordinatorAgent {
   private async heartbeat(): Promise<HeartbeatResponse | undefined> {
     try {
       const stats = await this.stats();
-      const removedChunkIds = this.removed.splice(0, 10_000);
+      const removedChunkIds = this.removed.take(MAX_IDS_PER_HEARTBEAT);
+      const corrupt = this.corrupt.take(MAX_IDS_PER_HEARTBEAT);
+      const copyOutcomes = this.copyOutcomes.take(MAX_IDS_PER_HEARTBEAT);
       try {
+        const corruptChunkIds = await this.stillQuarantined(corrupt);
         const res = await this.call((c) =>
-          c.heartbeat({ nodeId: this.o.self.nodeId, stats, knownMembershipVersion: this.membershipVersion, removedChunkIds }, { signal: this.signal }),
+          c.heartbeat(
+            { nodeId: this.o.self.nodeId, stats, knownMembershipVersion: this.membershipVersion, removedChunkIds, corruptChunkIds, copyOutcomes },
+            { signal: this.signal },
+          ),
         );
         this.membershipVersion = res.membershipVersion;
         return res;
       } catch (err) {
-        this.removed.unshift(...removedChunkIds); // confirmed with the next heartbeat instead
+        // Told with the next heartbeat instead.
+        this.removed.putBack(removedChunkIds);
+        this.corrupt.putBack(corrupt);
+        this.copyOutcomes.putBack(copyOutcomes);
         throw err;
       }
     } catch (err) {
@@ -139,22 +169,53 @@ export class CoordinatorAgent {
     }
   }
 
+  /**
+   * Leaves out quarantined chunks stored again since (re-replicated here
+   * while an earlier heartbeat failed, or a stray copy quarantined beside a
+   * good one at startup): reporting those would make the coordinator drop a
+   * good replica. When in doubt (an I/O error), the report goes out.
+   */
+  private async stillQuarantined(ids: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of ids) if (!(await this.o.store.has(id).catch(() => false))) out.push(id);
+    return out;
+  }
+
   private async execute(command: NodeCommand): Promise<void> {
+    if (command.command.case === 'copyChunk') return this.copy(command.command.value);
     try {
       if (command.command.case === 'deleteChunks') {
         let deleted = 0;
         for (const id of command.command.value.chunkIds) {
           if (await this.o.store.delete(id)) deleted++;
           // Absent counts as removed too: the coordinator only needs to know it is gone.
-          this.removed.push(id);
+          this.removed.add(id);
         }
         this.o.logger.info({ requested: command.command.value.chunkIds.length, deleted }, 'deleted chunks on command');
-      } else if (command.command.case === 'copyChunk') {
-        const { chunkId, target } = command.command.value;
-        if (target) await this.o.copyChunk(chunkId, target, this.signal);
       }
     } catch (err) {
       if (!this.signal.aborted) this.o.logger.warn({ err: DfsError.from(err).rawMessage, command: command.command.case }, 'command failed');
+    }
+  }
+
+  /** Runs a copy command and queues its outcome for the next heartbeat (none when the agent is stopping). */
+  private async copy({ chunkId, target }: CopyChunkRequest): Promise<void> {
+    const targetNodeId = target?.nodeId ?? '';
+    const key = `${chunkId}>${targetNodeId}`;
+    if (this.copying.has(key)) return;
+    this.copying.add(key);
+    try {
+      if (!target?.address) throw new DfsError(Code.InvalidArgument, 'the copy command names no target address');
+      await this.o.copyChunk(chunkId, target, this.signal);
+      this.copyOutcomes.add({ chunkId, targetNodeId, ok: true, error: '' });
+      this.o.logger.info({ chunkId, target: targetNodeId }, 'copied a chunk on command');
+    } catch (err) {
+      if (this.signal.aborted) return;
+      const error = DfsError.from(err).message;
+      this.copyOutcomes.add({ chunkId, targetNodeId, ok: false, error });
+      this.o.logger.warn({ chunkId, target: targetNodeId, err: error }, 'copy command failed');
+    } finally {
+      this.copying.delete(key);
     }
   }
 

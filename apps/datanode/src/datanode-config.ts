@@ -53,6 +53,32 @@ export const datanodeConfigSchema = z
     streamWindow: zSize.pipe(z.number().int().min(64 * 1024).max(64 * 1024 * 1024)).default(2 * 1024 * 1024),
     /** On SIGTERM, how long in-flight writes may take before they are canceled. */
     shutdownGraceMs: zDuration.default(10_000),
+    scrub: z
+      .object({
+        /**
+         * Bytes per second the scrubber reads to re-verify stored chunks
+         * against their checksums; 0 turns it off. 10 MB/s goes over 1 TB in
+         * about 28 hours at a small share of a disk's bandwidth.
+         */
+        bytesPerSecond: zSize.default(10_000_000),
+        /**
+         * Pause between the end of a scrub round and the start of the next;
+         * at least 100 ms, so an empty store is not walked in a busy loop.
+         */
+        intervalMs: zDuration.pipe(z.number().min(100, 'expected a duration of at least 100ms')).default(3_600_000),
+      })
+      .strict()
+      .prefault({}),
+    copy: z
+      .object({
+        /**
+         * Chunk copies (re-replication, draining) a node runs at once; more
+         * wait in the order they came, so recovery leaves room for clients.
+         */
+        maxActive: z.number().int().min(1).max(64).default(2),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -77,6 +103,9 @@ export const DATANODE_ENV = {
   DATANODE_STREAM_WINDOW: 'streamWindow',
   DATANODE_MAX_ACTIVE_WRITES: 'write.maxActive',
   DATANODE_REPLICA_WINDOW: 'write.replicaWindowFrames',
+  DATANODE_SCRUB_RATE: 'scrub.bytesPerSecond',
+  DATANODE_SCRUB_INTERVAL: 'scrub.intervalMs',
+  DATANODE_MAX_ACTIVE_COPIES: 'copy.maxActive',
 } as const;
 
 /** Defaults < YAML file (DATANODE_CONFIG or `file`) < environment. Throws ConfigError listing every problem. */

@@ -14,13 +14,15 @@ import {
 } from '@dfs/proto';
 import type { InFlight } from './in-flight.js';
 import { createReadChunkHandler } from './read-chunk-handler.js';
-import { copyChunkTo } from './copy-chunk-to.js';
+import { copyChunkTo, type CopyDeps } from './copy-chunk-to.js';
 import { createWriteChunkHandler, type WriteChunkHandlerDeps } from './write-chunk-handler.js';
 
 export interface DatanodeServiceDeps extends WriteChunkHandlerDeps {
   store: ChunkStore;
   pool: ClientPool;
   inFlight: InFlight;
+  /** Shared with the copy commands of heartbeats: one limit on copies however they are asked for. */
+  copySlots: CopyDeps['copySlots'];
   version: string;
   startedAt: number;
 }

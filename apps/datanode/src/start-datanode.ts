@@ -1,5 +1,5 @@
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { createChunkStore, type ChunkStore } from '@dfs/chunk-store';
+import { ChunkScrubber, createChunkStore, type ChunkStore } from '@dfs/chunk-store';
 import { createClientPool, serveHttp2 } from '@dfs/client-pool';
 import { ByteBudget } from '@dfs/streamer';
 import { MAX_FRAME_SIZE, ReplicaSchema } from '@dfs/proto';
@@ -11,6 +11,7 @@ import { copyChunkTo } from './copy-chunk-to.js';
 import { registerDatanodeService } from './datanode-service.js';
 import { InFlight } from './in-flight.js';
 import { loadNodeId } from './node-identity.js';
+import { PendingReports } from './pending-reports.js';
 
 export interface Datanode {
   readonly nodeId: string;
@@ -30,15 +31,22 @@ const MAX_MESSAGE_BYTES = MAX_FRAME_SIZE + 64 * 1024;
 export async function startDatanode(config: DatanodeConfig, logger: Logger, version = '0.1.0'): Promise<Datanode> {
   const nodeId = await loadNodeId(config.dataDir);
   const log = logger.child({ nodeId });
+  const reportsTo = config.coordinators.length > 0;
+  // Exists before the store: its startup scan may already quarantine chunks.
+  const corruptChunks = new PendingReports<string>();
   const store = await createChunkStore(config.dataDir, {
     capacityBytes: config.capacity,
     logger: log,
-    onCorrupt: (chunkId, reason) => log.error({ chunkId, reason }, 'corrupt chunk quarantined'),
+    onCorrupt: (chunkId, reason) => {
+      log.error({ chunkId, reason }, 'corrupt chunk quarantined');
+      if (reportsTo) corruptChunks.add(chunkId);
+    },
   });
   // Replica streams are bounded by idle timeouts, not by a deadline: a long
   // chunk on a slow link is fine as long as it keeps moving.
   const pool = createClientPool({ timeoutMs: 0 });
   const inFlight = new InFlight();
+  const copySlots = new ByteBudget(config.copy.maxActive);
   const self = create(ReplicaSchema, { nodeId, address: '' });
 
   const writeConfig = {
@@ -61,6 +69,7 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
         version,
         startedAt: Date.now(),
         write: writeConfig,
+        copySlots,
       }),
     readMaxBytes: MAX_MESSAGE_BYTES,
     writeMaxBytes: MAX_MESSAGE_BYTES,
@@ -70,25 +79,27 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
   self.address = config.advertiseAddress ?? `${config.host}:${port}`;
   log.info({ address: self.address, port, host: config.host, dataDir: config.dataDir }, 'datanode listening');
 
-  const agent =
-    config.coordinators.length > 0
-      ? new CoordinatorAgent({
-          coordinators: config.coordinators,
-          pool,
-          store,
-          self: { nodeId, address: self.address, zone: config.zone },
-          logger: log,
-          activeTransfers: () => inFlight.size,
-          copyChunk: (chunkId, target, signal) => copyChunkTo({ store, pool, inFlight, write: writeConfig }, chunkId, target, signal),
-          reportIntervalMs: config.reportIntervalMs,
-        })
-      : undefined;
+  const agent = reportsTo
+    ? new CoordinatorAgent({
+        coordinators: config.coordinators,
+        pool,
+        store,
+        self: { nodeId, address: self.address, zone: config.zone },
+        logger: log,
+        activeTransfers: () => inFlight.size,
+        copyChunk: (chunkId, target, signal) => copyChunkTo({ store, pool, inFlight, write: writeConfig, copySlots }, chunkId, target, signal),
+        reportIntervalMs: config.reportIntervalMs,
+        corruptChunks,
+      })
+    : undefined;
   agent?.start();
+  const scrubbing = startScrubber(store, config.scrub, log);
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info({ inFlight: inFlight.size }, 'datanode shutting down');
+      await scrubbing.stop();
       await agent?.stop();
       await listener.close(async () => {
         const drained = await inFlight.drain(config.shutdownGraceMs);
@@ -100,4 +111,20 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
     })());
 
   return { nodeId, address: self.address, port, store, close };
+}
+
+/** Scrubs the store in the background until stop(); a rate of 0 turns it off. */
+function startScrubber(store: ChunkStore, scrub: DatanodeConfig['scrub'], log: Logger): { stop(): Promise<void> } {
+  if (scrub.bytesPerSecond === 0) {
+    log.info('scrubber off (scrub.bytesPerSecond is 0)');
+    return { stop: async () => undefined };
+  }
+  const controller = new AbortController();
+  const running = new ChunkScrubber(store, { bytesPerSecond: scrub.bytesPerSecond, intervalMs: scrub.intervalMs, logger: log }).run(controller.signal);
+  return {
+    stop: () => {
+      controller.abort();
+      return running;
+    },
+  };
 }

@@ -1,9 +1,9 @@
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHUNK_BLOCK_SIZE, ChunkHasher, Code, bytesEqual, newChunkId } from '@dfs/proto';
 import { CHUNK_HEADER_SIZE } from './chunk-header.js';
 import type { ChunkStore } from './chunk-store.js';
-import { putChunk, random, readRange, rejection, useTempDir } from './test/store-fixtures.js';
+import { chunkFilePath, flipByte as flipFileByte, putChunk, random, readRange, rejection, useTempDir } from './test/store-fixtures.js';
 
 const B = CHUNK_BLOCK_SIZE;
 
@@ -13,17 +13,8 @@ describe('ChunkReader', () => {
   let data: Buffer;
   let chunkId: string;
 
-  const chunkPath = () => join(tmp.dir, 'chunks', chunkId.slice(0, 2), chunkId.slice(2, 4), `${chunkId}.chunk`);
-
-  /** Overwrites one byte of the chunk file in place (at a file offset). */
-  async function flipByte(fileOffset: number): Promise<void> {
-    const fh = await open(chunkPath(), 'r+');
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, fileOffset);
-    b[0] ^= 0xff;
-    await fh.write(b, 0, 1, fileOffset);
-    await fh.close();
-  }
+  const chunkPath = () => chunkFilePath(tmp.dir, chunkId);
+  const flipByte = (fileOffset: number) => flipFileByte(chunkPath(), fileOffset);
 
   beforeEach(async () => {
     store = await tmp.open();

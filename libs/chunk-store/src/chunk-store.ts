@@ -92,6 +92,12 @@ export interface ChunkStore {
   delete(chunkId: string): Promise<boolean>;
   /** Every stored chunk, read from disk as the walk goes (never one giant array). */
   list(options?: { signal?: AbortSignal }): AsyncIterable<ChunkInfo>;
+  /**
+   * The ids of the chunk files as the walk finds them, without opening any:
+   * for the scrubber, which opens each itself and must get past one it
+   * cannot read. A chunk yielded may be gone by the time it is opened.
+   */
+  chunkIds(options?: { signal?: AbortSignal }): AsyncIterable<string>;
   usage(): Promise<StoreUsage>;
   /** Moves a chunk out of service into quarantine/ (kept for post-mortems); no-op if absent. */
   quarantine(chunkId: string, reason: string): Promise<void>;

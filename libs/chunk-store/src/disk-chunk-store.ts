@@ -132,6 +132,15 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     }
   }
 
+  async *chunkIds(options: { signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    this.assertOpen();
+    for await (const entry of walkChunkFiles(this.paths, this.logger)) {
+      this.assertOpen();
+      if (options.signal?.aborted) throw canceledError('listing chunk ids');
+      if (!entry.problem && entry.chunkId) yield entry.chunkId;
+    }
+  }
+
   async usage(): Promise<StoreUsage> {
     this.assertOpen();
     let fs;
@@ -272,8 +281,14 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
       throw toStoreError(err, `quarantining chunk ${chunkId}`);
     }
     this.forget(size);
-    await fsyncDir(dirname(path));
-    await fsyncDir(this.paths.quarantine);
+    try {
+      await fsyncDir(dirname(path));
+      await fsyncDir(this.paths.quarantine);
+    } catch (err) {
+      // The file is out of service and must still be reported. Should a crash
+      // undo the move, the next read or scrub finds the damage again.
+      this.logger.error({ err, chunkId }, 'could not make the quarantine of a chunk durable');
+    }
     this.logger.warn({ chunkId, reason }, 'quarantined a chunk');
     if (notify) notifyCorrupt(this.options, chunkId, reason);
     return true;

@@ -1,4 +1,4 @@
-import { open, opendir, rename, rm } from 'node:fs/promises';
+import { lstat, open, opendir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkFileLength } from './chunk-header.js';
 import type { ChunkPaths } from './chunk-paths.js';
@@ -19,6 +19,9 @@ export interface ScanHooks {
   onCorrupt: (chunkId: string, reason: string) => void;
 }
 
+/** A chunk kept (with its bytes on disk), one moved to quarantine, or a file that vanished. */
+type Verdict = { bytes: number } | 'quarantined' | undefined;
+
 /** Header reads in flight during the scan: enough to keep a disk queue busy, few enough for 2 cores. */
 const SCAN_CONCURRENCY = 16;
 
@@ -35,9 +38,14 @@ export async function scanChunkStore(paths: ChunkPaths, hooks: ScanHooks): Promi
   let chunks = 0;
   let quarantined = 0;
   let usedBytes = 0;
-  const check = async (entry: ChunkFileEntry): Promise<ChunkInfo | string | undefined> => {
-    const verdict = entry.problem ?? (await checkChunkFile(entry.path, entry.chunkId!));
-    if (verdict === undefined || typeof verdict !== 'string') return verdict;
+  const check = async (entry: ChunkFileEntry): Promise<Verdict> => {
+    let verdict: ChunkInfo | string | undefined;
+    try {
+      verdict = entry.problem ?? (await checkChunkFile(entry.path, entry.chunkId!));
+    } catch (err) {
+      return keepUnchecked(entry, err, logger);
+    }
+    if (verdict === undefined || typeof verdict !== 'string') return verdict && { bytes: chunkFileLength(verdict.size) };
     // Renames here need no directory fsync: if one is lost in a crash, the
     // file is found and quarantined again at the next open.
     try {
@@ -49,14 +57,14 @@ export async function scanChunkStore(paths: ChunkPaths, hooks: ScanHooks): Promi
     }
     logger.warn({ path: entry.path, chunkId: entry.chunkId, reason: verdict }, 'quarantined a damaged chunk file');
     if (entry.chunkId) notifyCorrupt(hooks, entry.chunkId, verdict);
-    return verdict;
+    return 'quarantined';
   };
   for await (const verdict of mapBounded(walkChunkFiles(paths, logger), SCAN_CONCURRENCY, check)) {
-    if (typeof verdict === 'string') {
+    if (verdict === 'quarantined') {
       quarantined++;
     } else if (verdict) {
       chunks++;
-      usedBytes += chunkFileLength(verdict.size);
+      usedBytes += verdict.bytes;
     }
   }
   if (quarantined > 0) await fsyncDir(paths.quarantine);
@@ -72,7 +80,10 @@ export function notifyCorrupt(hooks: ScanHooks, chunkId: string, reason: string)
   }
 }
 
-/** The header of a chunk file, what is wrong with it, or undefined if it vanished. */
+/**
+ * The header of a chunk file, what is wrong with it, or undefined if it
+ * vanished. Throws I/O errors: they say nothing about the file's content.
+ */
 async function checkChunkFile(path: string, chunkId: string): Promise<ChunkInfo | string | undefined> {
   let fh;
   try {
@@ -80,11 +91,21 @@ async function checkChunkFile(path: string, chunkId: string): Promise<ChunkInfo 
     return await readChunkFileHeader(fh, chunkId);
   } catch (err) {
     if (isNotFound(err)) return undefined;
-    // An unreadable header (EIO on a bad sector) is as unservable as a wrong one.
-    return `unreadable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+    throw err;
   } finally {
     await fh?.close().catch(() => undefined);
   }
+}
+
+/**
+ * A chunk file the scan could not read (EMFILE, EIO …) stays where it is:
+ * only a proven mismatch quarantines, and every read verifies what it
+ * serves. It is counted as stored with its length on disk.
+ */
+async function keepUnchecked(entry: ChunkFileEntry, err: unknown, logger: ChunkStoreLogger): Promise<Verdict> {
+  logger.error({ err, path: entry.path }, 'could not check a chunk file at startup; left in place, reads verify it');
+  const size = await lstat(entry.path).then((s) => s.size, () => undefined);
+  return size === undefined ? undefined : { bytes: size };
 }
 
 /** Removes everything in tmp/: no writer survives a restart. */

@@ -1,7 +1,7 @@
 // Shared by the specs: a throwaway store directory and small helpers to
 // write, read and inspect chunks.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chunkSha256, isDfsError, newChunkId, type DfsError } from '@dfs/proto';
@@ -46,6 +46,24 @@ export async function putChunk(
   const piece = init.piece ?? 256 * 1024;
   for (let i = 0; i < data.length; i += piece) await writer.write(data.subarray(i, i + piece));
   return writer.commit();
+}
+
+/** Where the store in `dir` keeps chunk `chunkId`. */
+export function chunkFilePath(dir: string, chunkId: string): string {
+  return join(dir, 'chunks', chunkId.slice(0, 2), chunkId.slice(2, 4), `${chunkId}.chunk`);
+}
+
+/** Inverts one byte of a file in place (at a file offset): damage as a bad disk would do it. */
+export async function flipByte(path: string, fileOffset: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, fileOffset);
+    b[0] ^= 0xff;
+    await fh.write(b, 0, 1, fileOffset);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** All bytes of a range read, and the pieces they came in. */

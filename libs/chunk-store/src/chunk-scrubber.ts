@@ -1,0 +1,166 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Code, DfsError, MAX_FRAME_SIZE, errorReason } from '@dfs/proto';
+import { chunkFileLength } from './chunk-header.js';
+import type { ChunkReader, ChunkStore, ChunkStoreLogger } from './chunk-store.js';
+import { TokenBucket } from './token-bucket.js';
+
+export interface ChunkScrubberOptions {
+  /** Bytes read per second (headers and trailers included), > 0. Required. */
+  bytesPerSecond: number;
+  /** Pause between the end of a round and the start of the next. Default 1 h. */
+  intervalMs: number;
+  /** Bytes per read, which is also the read buffer: 64 KiB..4 MiB. Default 256 KiB. */
+  readSize: number;
+  /** Where rounds and unreadable chunks are logged. Default: silent. */
+  logger: ChunkStoreLogger;
+  /** Called with every round's summary, also one cut short. Default: does nothing. */
+  onRound: (summary: ScrubRoundSummary) => void;
+}
+
+/** What one pass over the store found. */
+export interface ScrubRoundSummary {
+  round: number;
+  /** Chunks read to the end and found intact. */
+  verified: number;
+  /**
+   * Chunks that failed verification. The store quarantined each and told
+   * its onCorrupt, unless the chunk had been replaced meanwhile.
+   */
+  corrupt: number;
+  /** Chunks deleted (or quarantined by a client's read) between the walk finding them and the scrubber opening them. */
+  vanished: number;
+  /** Chunks that could not be read for a reason other than their content (an I/O error): left in place, tried again next round. */
+  unreadable: number;
+  /** Bytes read, headers and trailers included. */
+  bytes: number;
+  elapsedMs: number;
+  /** False when the round was cut short: shutdown, or the walk of the store failed. */
+  complete: boolean;
+}
+
+type ChunkOutcome = 'verified' | 'corrupt' | 'vanished' | 'unreadable';
+
+const DEFAULT_READ_SIZE = 256 * 1024;
+const MIN_READ_SIZE = 64 * 1024;
+const silentLogger: ChunkStoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Re-verifies every stored chunk in the background, round after round: each
+ * is opened (header, length and block digests against the chunk checksum)
+ * and read to the end through the store's own reader, which checks every
+ * 64 KiB block and quarantines the chunk at the first mismatch; the store's
+ * onCorrupt then reports it. Reads are paced by a token bucket, one chunk at
+ * a time with one bounded buffer, and take no lock, so client reads and
+ * writes never wait for the scrubber. Only a proven mismatch quarantines:
+ * an I/O error leaves the chunk in place to be tried again.
+ */
+export class ChunkScrubber {
+  private readonly o: ChunkScrubberOptions;
+  private readonly bucket: TokenBucket;
+
+  constructor(
+    private readonly store: ChunkStore,
+    options: Partial<ChunkScrubberOptions> & Pick<ChunkScrubberOptions, 'bytesPerSecond'>,
+  ) {
+    this.o = { intervalMs: 3_600_000, readSize: DEFAULT_READ_SIZE, logger: silentLogger, onRound: () => undefined, ...options };
+    const { bytesPerSecond, intervalMs, readSize } = this.o;
+    if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) {
+      throw new DfsError(Code.InvalidArgument, `scrub rate must be a positive number of bytes per second, got ${bytesPerSecond}`, { reason: 'CONFIG' });
+    }
+    if (!Number.isFinite(intervalMs) || intervalMs < 0) {
+      throw new DfsError(Code.InvalidArgument, `scrub interval must be a duration of 0 ms or more, got ${intervalMs}`, { reason: 'CONFIG' });
+    }
+    if (!Number.isSafeInteger(readSize) || readSize < MIN_READ_SIZE || readSize > MAX_FRAME_SIZE) {
+      throw new DfsError(Code.InvalidArgument, `scrub read size must be ${MIN_READ_SIZE}..${MAX_FRAME_SIZE} bytes, got ${readSize}`, { reason: 'CONFIG' });
+    }
+    // A burst of one read: a round starting after a long pause does not get
+    // to read faster than the rate for its first seconds.
+    this.bucket = new TokenBucket(bytesPerSecond, readSize);
+  }
+
+  /** Scrubs round after round until `signal` aborts or the store closes. Never rejects. */
+  async run(signal: AbortSignal): Promise<void> {
+    for (let round = 1; ; round++) {
+      const { stop } = await this.round(round, signal);
+      if (stop) return;
+      try {
+        await sleep(this.o.intervalMs, undefined, { signal });
+      } catch {
+        return; // aborted while pausing
+      }
+    }
+  }
+
+  /** One pass over every chunk in the store. */
+  async scrubRound(round: number, signal: AbortSignal): Promise<ScrubRoundSummary> {
+    return (await this.round(round, signal)).summary;
+  }
+
+  private async round(round: number, signal: AbortSignal): Promise<{ summary: ScrubRoundSummary; stop: boolean }> {
+    const started = performance.now();
+    const summary: ScrubRoundSummary = { round, verified: 0, corrupt: 0, vanished: 0, unreadable: 0, bytes: 0, elapsedMs: 0, complete: false };
+    let stop = false;
+    this.o.logger.info({ round }, 'scrub round started');
+    try {
+      for await (const chunkId of this.store.chunkIds({ signal })) {
+        const { outcome, bytes } = await this.scrubChunk(chunkId, signal);
+        summary[outcome]++;
+        summary.bytes += bytes;
+      }
+      summary.complete = true;
+    } catch (err) {
+      stop = isStop(err, signal);
+      // The walk itself failed (e.g. EMFILE on a directory): the next round starts over.
+      if (!stop) this.o.logger.error({ err, round }, 'scrub round failed; the next round starts over');
+    }
+    summary.elapsedMs = Math.round(performance.now() - started);
+    const rate = summary.elapsedMs > 0 ? Math.round((summary.bytes * 1000) / summary.elapsedMs) : 0;
+    this.o.logger.info({ ...summary, bytesPerSecond: rate }, summary.complete ? 'scrub round finished' : 'scrub round stopped');
+    try {
+      this.o.onRound(summary);
+    } catch (err) {
+      this.o.logger.error({ err }, 'onRound threw; ignored');
+    }
+    return { summary, stop };
+  }
+
+  /** Reads one chunk to the end; throws only what stops the scrubber (abort, store closed). */
+  private async scrubChunk(chunkId: string, signal: AbortSignal): Promise<{ outcome: ChunkOutcome; bytes: number }> {
+    let reader: ChunkReader;
+    try {
+      reader = await this.store.openReader(chunkId, { signal });
+    } catch (err) {
+      return { outcome: this.classify(err, chunkId, signal), bytes: 0 };
+    }
+    let bytes = 0;
+    try {
+      // Opening read the header and the whole block-digest trailer.
+      bytes = chunkFileLength(reader.info.size) - reader.info.size;
+      await this.bucket.take(bytes, signal);
+      for await (const piece of reader.read({ offset: 0, length: 0, frameSize: this.o.readSize, signal })) {
+        bytes += piece.length;
+        await this.bucket.take(piece.length, signal);
+      }
+      return { outcome: 'verified', bytes };
+    } catch (err) {
+      return { outcome: this.classify(err, chunkId, signal), bytes };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  private classify(err: unknown, chunkId: string, signal: AbortSignal): ChunkOutcome {
+    if (isStop(err, signal)) throw err;
+    if (errorReason(err) === 'CORRUPT_CHUNK') return 'corrupt';
+    if (DfsError.from(err).code === Code.NotFound) return 'vanished';
+    // Not a mismatch (EIO, EMFILE …): proves nothing about the bytes, so the
+    // chunk stays; reads verify it anyway, and the next round tries again.
+    this.o.logger.warn({ err, chunkId }, 'scrubber could not read a chunk; left in place');
+    return 'unreadable';
+  }
+}
+
+/** The scrubber was told to stop, or its store is closing. */
+function isStop(err: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || errorReason(err) === 'SHUTTING_DOWN';
+}
