@@ -134,6 +134,32 @@ describe('writeChunkStream → acceptChunkWrite', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it('fails with DeadlineExceeded when the node never takes the stream (no request pulled, no answer)', async () => {
+    // A peer whose stream never opens, or whose flow control never lets the first message through.
+    const silent = {
+      writeChunk: (_requests: unknown, opts: { signal: AbortSignal }) => ({
+        [Symbol.asyncIterator]: () => ({
+          next: () => new Promise((_, reject) => opts.signal.addEventListener('abort', () => reject(opts.signal.reason as Error), { once: true })),
+        }),
+      }),
+    } as unknown as Parameters<typeof writeChunkStream>[0];
+    await expect(
+      writeChunkStream(silent, { chunkId: newChunkId(), frames: once(randomBytes(1024)), idleTimeoutMs: 150 }),
+    ).rejects.toMatchObject({ code: Code.DeadlineExceeded, reason: 'IDLE_TIMEOUT' });
+  });
+
+  it('does not count time spent waiting for its own source as the node\'s stall', async () => {
+    const node = memoryNode();
+    async function* slow() {
+      await new Promise((r) => setTimeout(r, 500));
+      yield randomBytes(1024);
+      await new Promise((r) => setTimeout(r, 500));
+      yield randomBytes(1024);
+    }
+    const { result } = await writeChunkStream(node.client, { chunkId: newChunkId(), frames: slow(), idleTimeoutMs: 150 });
+    expect(Number(result.size)).toBe(2048);
+  });
+
   it('is canceled by its signal, and the node sees the cancellation', async () => {
     const node = memoryNode({ ackDelayMs: 20 });
     const ac = new AbortController();

@@ -79,7 +79,7 @@ export async function writeChunkStream(
   const source = options.frames[Symbol.asyncIterator]();
   let sourceDone = false;
   let lastActivity = Date.now();
-  let awaitingResult = false;
+  let pullingSource = false;
   let idleError: DfsError | undefined;
 
   async function* requests(): AsyncGenerator<WriteChunkRequest> {
@@ -97,12 +97,14 @@ export async function writeChunkStream(
       },
     });
     for (;;) {
+      // Waiting for our own source is not the peer's stall: the idle clock pauses.
+      pullingSource = true;
       const next = await source.next();
+      pullingSource = false;
+      lastActivity = Date.now();
       if (next.done) break;
       const data = next.value;
       await window.acquire(sent + data.length, controller.signal);
-      // The idle clock runs only while the peer owes us something.
-      if (window.inFlight === 1) lastActivity = Date.now();
       if (!options.trailerSha256) hasher.update(data);
       yield create(WriteChunkRequestSchema, { message: { case: 'frame', value: { offset: BigInt(sent), data } } });
       sent += data.length;
@@ -115,7 +117,6 @@ export async function writeChunkStream(
       digest = hasher.digest();
       sha256 = digest.sha256;
     }
-    awaitingResult = true;
     lastActivity = Date.now();
     trailerSent = true;
     yield create(WriteChunkRequestSchema, { message: { case: 'trailer', value: { size: BigInt(sent), sha256 } } });
@@ -125,8 +126,9 @@ export async function writeChunkStream(
     idleTimeoutMs > 0
       ? setInterval(
           () => {
-            const waiting = awaitingResult || window.inFlight > 0;
-            if (waiting && Date.now() - lastActivity > idleTimeoutMs) {
+            // Everything but our own source counts: a stream the peer never
+            // opens or never pulls from (flow control) stalls like a silent ack.
+            if (!pullingSource && !result && Date.now() - lastActivity > idleTimeoutMs) {
               idleError = new DfsError(
                 Code.DeadlineExceeded,
                 `chunk ${options.chunkId}: no acknowledgement for ${idleTimeoutMs} ms; the datanode is stalled or gone`,
