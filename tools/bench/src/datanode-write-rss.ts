@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createClientPool } from '@dfs/client-pool';
-import { parseSize } from '@dfs/config';
 import { DatanodeService, MAX_CHUNK_SIZE, newChunkId } from '@dfs/proto';
 import { writeChunkStream } from '@dfs/streamer';
 import { startDatanodeProcess, stopAllProcesses, type DatanodeProcess } from '@dfs/test-cluster';
+import { runBenchmark, sizeFlag } from './bench-cli.js';
 import { mib, procMemory } from './proc-memory.js';
 
 const FRAME = 1024 * 1024;
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
     },
   });
   const chunks = Number(values.chunks);
-  const chunkSize = size(values['chunk-size']!, '--chunk-size');
+  const chunkSize = sizeFlag(values['chunk-size']!, '--chunk-size');
   if (!Number.isInteger(chunks) || chunks < 1 || chunkSize % FRAME !== 0 || chunkSize > MAX_CHUNK_SIZE) {
     throw new Error('--chunks must be >= 1 and --chunk-size a multiple of 1 MiB up to 64 MiB');
   }
@@ -86,7 +86,7 @@ async function main(): Promise<number> {
       ].join('\n'),
     );
     if (values['max-rss'] !== undefined) {
-      const limit = size(values['max-rss'], '--max-rss');
+      const limit = sizeFlag(values['max-rss'], '--max-rss');
       if (primaryMem.peakRss > limit) {
         process.stderr.write(`FAIL: primary peak RSS ${mib(primaryMem.peakRss)} is over the ${mib(limit)} limit\n`);
         return 1;
@@ -102,16 +102,4 @@ async function main(): Promise<number> {
   }
 }
 
-function size(text: string, flag: string): number {
-  const bytes = parseSize(text);
-  if (bytes === undefined) throw new Error(`${flag} ${JSON.stringify(text)} is not a size (e.g. 64MiB)`);
-  return bytes;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-    void stopAllProcesses().finally(() => process.exit(1));
-  },
-);
+runBenchmark(main);

@@ -7,3 +7,4 @@ export { startEtcd, freePorts, type EtcdServer, type StartEtcdOptions } from './
 export { startCoordinatorProcess, type CoordinatorProcess, type CoordinatorReady, type StartCoordinatorOptions } from './start-coordinator-process.js';
 export { eventually } from './eventually.js';
 export { chunkIdsIn, filesUnder } from './files-under.js';
+export { startCluster, type ClusterDatanode, type StartClusterOptions, type TestCluster } from './start-cluster.js';

@@ -1,0 +1,73 @@
+import type { CallOptions, Client } from '@connectrpc/connect';
+import { createClientPool, type ClientPool } from '@dfs/client-pool';
+import { CoordinatorService, DatanodeService, HOST_PORT_PATTERN } from '@dfs/proto';
+import { DfsError } from './dfs-error.js';
+import type { DfsClientOptions } from './dfs-client.js';
+
+type Coordinator = Client<typeof CoordinatorService>;
+
+/** What every operation of a client shares: its connections and its settings. */
+export interface ClientContext {
+  /**
+   * Runs one coordinator RPC with the client's deadline and the caller's
+   * signal, failing over between the coordinators and retrying transient
+   * failures as the client pool's policy says.
+   */
+  coordinator<T>(call: (client: Coordinator, options: CallOptions) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** The datanode at `address` (chunk streams: bounded by idle timeouts, not deadlines). */
+  datanode(address: string): Client<typeof DatanodeService>;
+  readonly idleTimeoutMs: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+export function createClientContext(options: DfsClientOptions): ClientContext {
+  const coordinators = checkAddresses(options?.coordinators);
+  const callTimeoutMs = checkMs(options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
+  const idleTimeoutMs = checkMs(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 'idleTimeoutMs');
+  // No default deadline: chunk streams run as long as they make progress
+  // (idle timeouts end stalled ones); coordinator calls set theirs per call.
+  const pool: ClientPool = createClientPool({ timeoutMs: 0 });
+  let closed = false;
+
+  return {
+    idleTimeoutMs,
+    coordinator(call, signal) {
+      if (closed) return Promise.reject(closedError());
+      return pool.call(CoordinatorService, coordinators, (client) => call(client, { signal, timeoutMs: callTimeoutMs }), { signal });
+    },
+    datanode(address) {
+      if (closed) throw closedError();
+      return pool.client(DatanodeService, address);
+    },
+    async close() {
+      closed = true;
+      await pool.close();
+    },
+  };
+}
+
+function closedError(): DfsError {
+  return new DfsError('FailedPrecondition', 'the DFS client is closed: create a new one with createDfsClient()');
+}
+
+function checkAddresses(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(',').map((a) => a.trim()) : value;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new DfsError('InvalidArgument', 'coordinators is required: pass "host:port" or a list of them, e.g. { coordinators: "127.0.0.1:8080" }');
+  }
+  for (const a of list) {
+    if (typeof a !== 'string' || !(HOST_PORT_PATTERN.test(a) || /^https?:\/\/[^\s/]+(:\d{1,5})?\/?$/.test(a))) {
+      throw new DfsError('InvalidArgument', `coordinator address ${JSON.stringify(a)} is not host:port (e.g. "127.0.0.1:8080") or an http(s) URL`);
+    }
+  }
+  return list as string[];
+}
+
+function checkMs(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new DfsError('InvalidArgument', `${name} must be a positive number of milliseconds, got ${value}`);
+  return value;
+}

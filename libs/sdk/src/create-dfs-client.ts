@@ -1,0 +1,60 @@
+import type { Readable } from 'node:stream';
+import { createClientContext } from './client-context.js';
+import { createFileReadStream } from './create-file-read-stream.js';
+import type { DfsClient, DfsClientOptions } from './dfs-client.js';
+import { DfsError } from './dfs-error.js';
+import { downloadFile } from './download-file.js';
+import { toClusterStatus, toFileInfo, toNodeInfo } from './file-info.js';
+import { listFiles } from './list-files.js';
+import { toDfsPath } from './to-dfs-path.js';
+import { uploadFile } from './upload-file.js';
+
+/**
+ * Connects to a DFS cluster. No connection is made until the first call;
+ * connections are shared by every call and closed by `close()`.
+ *
+ * @example
+ * const dfs = createDfsClient({ coordinators: ['10.0.0.1:8080', '10.0.0.2:8080'] });
+ * await dfs.upload('/reports/q1.pdf', './q1.pdf');
+ * await dfs.close();
+ * @throws DfsError InvalidArgument for a missing or malformed coordinator address or timeout.
+ */
+export function createDfsClient(options: DfsClientOptions): DfsClient {
+  const ctx = createClientContext(options);
+
+  return {
+    upload: (remotePath, source, uploadOptions) => run(() => uploadFile(ctx, toDfsPath(remotePath), source, uploadOptions)),
+    download: (remotePath, destination, downloadOptions) => run(() => downloadFile(ctx, toDfsPath(remotePath), destination, downloadOptions)),
+    createReadStream: (remotePath, readOptions): Readable => createFileReadStream(ctx, toDfsPath(remotePath), readOptions),
+    stat: (path) =>
+      run(async () => {
+        const request = { path: toDfsPath(path) };
+        return toFileInfo((await ctx.coordinator((c, o) => c.stat(request, o))).file!);
+      }),
+    list: (path, listOptions) => listFiles(ctx, path, listOptions),
+    delete: (path, deleteOptions) =>
+      run(async () => {
+        const request = { path: toDfsPath(path), recursive: deleteOptions?.recursive ?? false };
+        const { filesDeleted } = await ctx.coordinator((c, o) => c.delete(request, o));
+        return { filesDeleted: Number(filesDeleted) };
+      }),
+    rename: (from, to, renameOptions) =>
+      run(async () => {
+        const request = { from: toDfsPath(from, 'from'), to: toDfsPath(to, 'to'), overwrite: renameOptions?.overwrite ?? false };
+        const { filesRenamed } = await ctx.coordinator((c, o) => c.rename(request, o));
+        return { filesRenamed: Number(filesRenamed) };
+      }),
+    nodes: () => run(async () => (await ctx.coordinator((c, o) => c.listNodes({}, o))).nodes.map(toNodeInfo)),
+    status: () => run(async () => toClusterStatus(await ctx.coordinator((c, o) => c.clusterStatus({}, o)))),
+    close: () => ctx.close(),
+  };
+}
+
+/** Every failure leaves the SDK as its own DfsError. */
+async function run<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    throw DfsError.from(err);
+  }
+}

@@ -1,0 +1,145 @@
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { Code, DfsError as WireError, type ChunkLocation } from '@dfs/proto';
+import { chunkLocations } from './chunk-locations.js';
+import type { ClientContext } from './client-context.js';
+import type { FileInfo } from './file-info.js';
+import { forEachConcurrently } from './for-each-concurrently.js';
+import { localFileError } from './local-file-error.js';
+import { readChunkRange } from './read-chunk-range.js';
+
+/** Read-back buffer of the whole-file hash. */
+const HASH_BUFFER = 1024 * 1024;
+
+export interface DownloadToPathOptions {
+  concurrency: number;
+  signal: AbortSignal;
+  /** Bytes written so far, chunks completed so far. */
+  onProgress?: (loaded: number, chunks: number) => void;
+}
+
+/**
+ * Fetches `file` into the local path `destination`: chunks in parallel,
+ * each written at its offset into `<destination>.dfs-partial-<random>` as
+ * its verified bytes arrive. The whole-file SHA-256 is computed in file
+ * order by reading back each stretch of the partial file once every chunk
+ * before it is complete, so it checks what is on the local disk. Only when
+ * it matches is the file fsynced and renamed over `destination` (and the
+ * directory fsynced); on any failure the partial file is removed.
+ */
+export async function downloadToPath(ctx: ClientContext, file: FileInfo, destination: string, options: DownloadToPathOptions): Promise<void> {
+  const target = resolve(destination);
+  const partial = `${target}.dfs-partial-${randomBytes(6).toString('hex')}`;
+  const fh = await open(partial, 'wx+').catch((err: unknown) => {
+    throw localFileError(err, `cannot create ${partial} next to ${basename(target)}`);
+  });
+  let renamed = false;
+  try {
+    await fh.truncate(file.size);
+    const hasher = new ReadBackHasher(fh, file.chunkCount);
+    let loaded = 0;
+    let chunks = 0;
+    const failedNodes = new Set<string>();
+    await forEachConcurrently(
+      chunkLocations(ctx, file, 0, options.signal),
+      options.concurrency,
+      async (chunk, signal) => {
+        let pos = Number(chunk.offset);
+        for await (const piece of readChunkRange(ctx, chunk, 0, Number(chunk.size), signal, file.path, failedNodes)) {
+          await writeAll(fh, piece, pos);
+          pos += piece.length;
+          loaded += piece.length;
+          options.onProgress?.(loaded, chunks);
+        }
+        await hasher.complete(chunk);
+        options.onProgress?.(loaded, ++chunks);
+      },
+      options.signal,
+    );
+    const sha256 = await hasher.digest(file.chunkCount);
+    if (loaded !== file.size || sha256 !== file.sha256) {
+      throw new WireError(Code.DataLoss, `${file.path}: the downloaded ${loaded} bytes have SHA-256 ${sha256}, but the file has ${file.size} bytes with ${file.sha256}`, {
+        reason: 'CHECKSUM_MISMATCH',
+      });
+    }
+    await fh.sync();
+    await fh.close();
+    await rename(partial, target).catch((err: unknown) => {
+      throw localFileError(err, `cannot rename ${partial} to ${target}`);
+    });
+    renamed = true;
+    await syncDirectory(dirname(target));
+  } finally {
+    if (!renamed) {
+      await fh.close().catch(() => undefined);
+      await unlink(partial).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * The whole-file SHA-256 in file order while chunks complete out of order:
+ * a chunk is read back from the partial file and hashed once every chunk
+ * before it is done. Memory: one buffer and the indexes done ahead of the
+ * first missing one.
+ */
+class ReadBackHasher {
+  private readonly hash: Hash = createHash('sha256');
+  private readonly done = new Map<number, ChunkLocation>();
+  private next = 0;
+  private running: Promise<void> = Promise.resolve();
+  private readonly buffer: Buffer;
+
+  constructor(
+    private readonly fh: FileHandle,
+    chunkCount: number,
+  ) {
+    this.buffer = Buffer.allocUnsafe(chunkCount > 0 ? HASH_BUFFER : 1);
+  }
+
+  /** Chunk written; hashes every chunk now contiguous with the hashed prefix. */
+  complete(chunk: ChunkLocation): Promise<void> {
+    this.done.set(chunk.index, chunk);
+    this.running = this.running.then(() => this.advance());
+    return this.running;
+  }
+
+  async digest(chunkCount: number): Promise<string> {
+    await this.running;
+    if (this.next !== chunkCount) throw new WireError(Code.Internal, `only ${this.next} of ${chunkCount} chunks were hashed`);
+    return this.hash.digest('hex');
+  }
+
+  private async advance(): Promise<void> {
+    for (let chunk = this.done.get(this.next); chunk; chunk = this.done.get(this.next)) {
+      this.done.delete(this.next);
+      const end = Number(chunk.offset) + Number(chunk.size);
+      for (let pos = Number(chunk.offset); pos < end; ) {
+        const { bytesRead } = await this.fh.read(this.buffer, 0, Math.min(this.buffer.length, end - pos), pos);
+        if (bytesRead === 0) throw new WireError(Code.Internal, `the partial file ended at byte ${pos} while it was hashed`);
+        this.hash.update(this.buffer.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+      this.next++;
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** Makes the rename durable (POSIX); best effort where directories cannot be opened. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync().catch(() => undefined);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eventually, freePorts, startCluster, type TestCluster } from '@dfs/test-cluster';
+import { createDfsClient, type DfsClient } from './index.js';
+import { allChunkIds, chunkIdsOf, chunksOf, corruptChunk, holdersOf } from './test/chunk-map.js';
+import { KiB, collector, readAll, scratchDir, sha256 } from './test/sources.js';
+
+// Failures under the SDK: an aborted upload, a datanode killed mid-upload,
+// datanodes down, stalled and corrupt during downloads, a dead coordinator.
+// 4 datanodes and R=3, so a chunk always has other nodes to go to.
+jest.setTimeout(180_000);
+
+const CHUNK = 64 * KiB;
+let cluster: TestCluster;
+let dfs: DfsClient;
+let scratch: { dir: string; cleanup: () => Promise<void> };
+
+beforeAll(async () => {
+  cluster = await startCluster({ datanodes: 4, replication: 3, name: 'sdk-faults' });
+  dfs = createDfsClient({ coordinators: cluster.coordinator.address, idleTimeoutMs: 3_000 });
+  scratch = await scratchDir();
+});
+
+afterAll(async () => {
+  await dfs?.close();
+  await cluster?.stop();
+  await scratch?.cleanup();
+});
+
+/** Brings every datanode back (after a test killed or paused one) and waits until all are healthy. */
+async function heal(): Promise<void> {
+  for (const d of cluster.datanodes) {
+    if (d.process.running) await d.resume();
+    else await d.restart();
+  }
+  await cluster.waitForHealthy();
+}
+afterEach(heal);
+
+/** A stream of `chunks` chunk-sized random pieces that runs `at(i)` before yielding piece i. */
+function pacedSource(pieces: Buffer[], at: (i: number) => Promise<void>): AsyncIterable<Uint8Array> {
+  return (async function* () {
+    for (let i = 0; i < pieces.length; i++) {
+      await at(i);
+      yield pieces[i]!;
+    }
+  })();
+}
+
+describe('an upload', () => {
+  it('aborted mid-way rejects with Canceled, leaves no file, and its chunks are collected', async () => {
+    const before = await allChunkIds(cluster);
+    const controller = new AbortController();
+    let stored = 0;
+    const pieces = Array.from({ length: 20 }, () => randomBytes(CHUNK));
+    const source = pacedSource(pieces, async (i) => {
+      if (i === 6) await eventually(async () => stored >= 3);
+      if (i === 6) controller.abort();
+    });
+    const upload = dfs.upload('/faults/aborted', source, { chunkSize: CHUNK, signal: controller.signal, onProgress: (p) => (stored = p.chunks) });
+    await expect(upload).rejects.toMatchObject({ name: 'DfsError', code: 'Canceled' });
+    await expect(dfs.stat('/faults/aborted')).rejects.toMatchObject({ code: 'NotFound' });
+    const leftovers = async () => [...(await allChunkIds(cluster))].filter((id) => !before.has(id));
+    expect((await leftovers()).length).toBeGreaterThan(0);
+    expect(await eventually(async () => (await leftovers()).length === 0, 30_000)).toBe(true);
+  });
+
+  it('survives a datanode killed mid-way: chunks go to other nodes, each on 3 distinct nodes', async () => {
+    const victim = cluster.datanodes[0]!;
+    const pieces = Array.from({ length: 24 }, () => randomBytes(CHUNK));
+    const data = Buffer.concat(pieces);
+    let stored = 0;
+    const source = pacedSource(pieces, async (i) => {
+      if (i !== 8) return;
+      await eventually(async () => stored >= 4);
+      await victim.kill();
+    });
+    const info = await dfs.upload('/faults/killed', source, { chunkSize: CHUNK, concurrency: 4, onProgress: (p) => (stored = p.chunks) });
+    expect(info.sha256).toBe(sha256(data));
+    const ids = await chunkIdsOf(cluster, '/faults/killed');
+    expect(ids).toHaveLength(24);
+    for (const [index, id] of ids.entries()) {
+      const holders = await holdersOf(cluster, id);
+      expect(new Set(holders.map((h) => h.nodeId)).size).toBeGreaterThanOrEqual(3);
+      // Chunks cut after the kill cannot be on the dead node: they were placed again elsewhere.
+      if (index >= 8) expect(holders).not.toContain(victim);
+    }
+    expect((await readAll(dfs.createReadStream('/faults/killed'))).equals(data)).toBe(true);
+  });
+});
+
+describe('a download', () => {
+  it('is served from other replicas while a datanode dies mid-way', async () => {
+    const data = randomBytes(12 * CHUNK + 7);
+    await dfs.upload('/faults/read-kill', data, { chunkSize: CHUNK });
+    const stream = dfs.createReadStream('/faults/read-kill');
+    const parts: Buffer[] = [];
+    let killed = false;
+    for await (const piece of stream) {
+      parts.push(piece as Buffer);
+      if (!killed) {
+        killed = true;
+        await cluster.datanodes[1]!.kill();
+        await cluster.datanodes[2]!.kill();
+      }
+    }
+    expect(Buffer.concat(parts).equals(data)).toBe(true);
+    // And to a path, with two of the four nodes still down.
+    const local = join(scratch.dir, 'read-kill.bin');
+    await dfs.download('/faults/read-kill', local, { concurrency: 4 });
+    expect((await readFile(local)).equals(data)).toBe(true);
+  });
+
+  it('moves on from a stalled (SIGSTOPped) datanode after the idle timeout', async () => {
+    const data = randomBytes(6 * CHUNK);
+    await dfs.upload('/faults/read-stall', data, { chunkSize: CHUNK });
+    // The node the client tries first for chunk 0 stops answering (its TCP connections stay open).
+    const [first] = await chunksOf(cluster, '/faults/read-stall');
+    await cluster.datanodes.find((d) => d.nodeId === first!.replicas[0]!.nodeId)!.pause();
+    const { sink, bytes } = collector();
+    await dfs.download('/faults/read-stall', sink);
+    expect(bytes().equals(data)).toBe(true);
+  });
+
+  it('gets good bytes from another replica when copies of a chunk are corrupt on disk', async () => {
+    const data = randomBytes(4 * CHUNK);
+    await dfs.upload('/faults/corrupt', data, { chunkSize: CHUNK });
+    const ids = await chunkIdsOf(cluster, '/faults/corrupt');
+    // Two of the three copies of chunk 1 damaged: whichever the client tries first, it must go on.
+    const holders = await holdersOf(cluster, ids[1]!);
+    expect(holders).toHaveLength(3);
+    await corruptChunk(holders[0]!, ids[1]!);
+    await corruptChunk(holders[1]!, ids[1]!);
+    const local = join(scratch.dir, 'corrupt.bin');
+    await dfs.download('/faults/corrupt', local);
+    expect((await readFile(local)).equals(data)).toBe(true);
+    expect((await readAll(dfs.createReadStream('/faults/corrupt', { start: CHUNK - 10, end: 2 * CHUNK + 10 }))).equals(data.subarray(CHUNK - 10, 2 * CHUNK + 11))).toBe(true);
+  });
+
+  it('fails with DataLoss when no replica has good bytes, and leaves no local file', async () => {
+    const data = randomBytes(2 * CHUNK);
+    await dfs.upload('/faults/lost', data, { chunkSize: CHUNK });
+    const [, second] = await chunkIdsOf(cluster, '/faults/lost');
+    for (const holder of await holdersOf(cluster, second!)) await corruptChunk(holder, second!);
+    const local = join(scratch.dir, 'lost.bin');
+    await expect(dfs.download('/faults/lost', local)).rejects.toMatchObject({ name: 'DfsError', code: 'DataLoss', message: expect.stringMatching(/no replica has good bytes of chunk 1/) });
+    expect((await readdir(scratch.dir)).filter((n) => n.startsWith('lost.bin'))).toEqual([]);
+    await expect(readAll(dfs.createReadStream('/faults/lost'))).rejects.toMatchObject({ code: 'DataLoss' });
+  });
+});
+
+describe('coordinator failover', () => {
+  it('works with a dead coordinator listed first', async () => {
+    const [deadPort] = await freePorts(1);
+    const client = createDfsClient({ coordinators: [`127.0.0.1:${deadPort}`, cluster.coordinator.address] });
+    try {
+      const data = randomBytes(3 * CHUNK + 1);
+      for (let i = 0; i < 3; i++) {
+        await client.upload(`/faults/failover-${i}`, data, { chunkSize: CHUNK });
+        expect((await client.stat(`/faults/failover-${i}`)).size).toBe(data.length);
+        expect((await readAll(client.createReadStream(`/faults/failover-${i}`))).equals(data)).toBe(true);
+      }
+      expect((await client.nodes()).length).toBe(4);
+    } finally {
+      await client.close();
+    }
+  });
+});

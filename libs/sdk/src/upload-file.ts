@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import type { CommittedChunk } from '@dfs/proto';
+import { checkConcurrency, checkCount } from './check-options.js';
+import type { ChunkBody } from './chunk-source.js';
+import type { ClientContext } from './client-context.js';
+import type { UploadOptions, UploadSource } from './dfs-client.js';
+import { DfsError } from './dfs-error.js';
+import { toFileInfo, type FileInfo } from './file-info.js';
+import { canceled, forEachConcurrently } from './for-each-concurrently.js';
+import { openChunkSource } from './open-chunk-source.js';
+import { PlacementQueue } from './placement-queue.js';
+import { storeChunk } from './store-chunk.js';
+
+/** Longest wait for the best-effort AbortUpload after a failure. */
+const ABORT_TIMEOUT_MS = 5_000;
+
+/**
+ * CreateUpload, then every chunk stored (up to `concurrency` at once, each
+ * retried on new placements as storeChunk says), then CommitUpload with the
+ * chunks' durable replicas and the whole file's SHA-256. On any failure or
+ * abort the upload is aborted (best effort; the coordinator also expires
+ * it) and nothing becomes visible.
+ */
+export async function uploadFile(ctx: ClientContext, path: string, input: UploadSource, options: UploadOptions = {}): Promise<FileInfo> {
+  const concurrency = checkConcurrency(options.concurrency);
+  const chunkSize = checkCount(options.chunkSize, 'chunkSize') ?? 0;
+  const replication = checkCount(options.replication, 'replication') ?? 0;
+  const signal = options.signal ?? new AbortController().signal;
+  if (signal.aborted) throw DfsError.from(canceled(signal));
+  const source = await openChunkSource(input).catch((err: unknown) => {
+    throw DfsError.from(err);
+  });
+  let uploadId: string | undefined;
+  try {
+    const created = await ctx.coordinator(
+      (c, o) =>
+        c.createUpload(
+          {
+            path,
+            size: source.size === undefined ? undefined : BigInt(source.size),
+            chunkSize: BigInt(chunkSize),
+            replication,
+            overwrite: options.overwrite ?? false,
+          },
+          o,
+        ),
+      signal,
+    );
+    uploadId = created.uploadId;
+    const placedChunkSize = Number(created.chunkSize);
+    const chunkCount = source.size === undefined ? undefined : Math.ceil(source.size / placedChunkSize);
+    const progress = new UploadProgressTracker(source.size, options.onProgress);
+    const chunks: CommittedChunk[] = [];
+    const fileHash = createHash('sha256');
+    const writes = { ctx, uploadId, placements: new PlacementQueue(ctx, uploadId, created.placements, chunkCount), failedNodes: new Set<string>(), onProgress: progress.acked };
+    await forEachConcurrently(
+      source.chunks(placedChunkSize, fileHash, signal),
+      concurrency,
+      async (body, taskSignal) => {
+        try {
+          chunks.push(await storeChunk(writes, body, taskSignal));
+          progress.stored(body);
+        } finally {
+          await body.release();
+        }
+      },
+      signal,
+    );
+    await source.finish();
+    if (signal.aborted) throw canceled(signal);
+    // Built once: a commit retried after a lost response sends the same request (commits are idempotent).
+    const commit = { uploadId, chunks, fileSha256: fileHash.digest(), size: BigInt(source.bytesRead) };
+    const { file } = await ctx.coordinator((c, o) => c.commitUpload(commit, o), signal);
+    uploadId = undefined;
+    return toFileInfo(file!);
+  } catch (err) {
+    if (uploadId !== undefined) await abortUpload(ctx, uploadId);
+    throw DfsError.from(signal.aborted ? canceled(signal) : err);
+  } finally {
+    await source.close();
+  }
+}
+
+async function abortUpload(ctx: ClientContext, uploadId: string): Promise<void> {
+  // Its own deadline, not the caller's signal (which may be what aborted us).
+  await ctx.coordinator((c, o) => c.abortUpload({ uploadId }, o), AbortSignal.timeout(ABORT_TIMEOUT_MS)).catch(() => undefined);
+}
+
+/** Turns per-chunk acknowledgements into monotonic upload progress. */
+class UploadProgressTracker {
+  private loaded = 0;
+  private chunks = 0;
+  /** Bytes counted per chunk in flight; a retry counts only past what it had. */
+  private readonly counted = new Map<number, number>();
+
+  constructor(
+    private readonly total: number | undefined,
+    private readonly report: UploadOptions['onProgress'],
+  ) {}
+
+  readonly acked = (body: ChunkBody, bytes: number): void => {
+    const before = this.counted.get(body.index) ?? 0;
+    if (bytes <= before) return;
+    this.counted.set(body.index, bytes);
+    this.loaded += bytes - before;
+    this.emit();
+  };
+
+  stored(body: ChunkBody): void {
+    this.acked(body, body.size);
+    this.counted.delete(body.index);
+    this.chunks++;
+    this.emit();
+  }
+
+  private emit(): void {
+    this.report?.({ loaded: this.loaded, total: this.total, chunks: this.chunks });
+  }
+}
