@@ -1,0 +1,63 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { DfsCommand, withExitCodes } from '../dfs-command.js';
+import { downloadFlags } from '../dfs-flags.js';
+import { fileInfoJson } from '../json-shapes.js';
+import { formatSize } from '../format-size.js';
+import { planDownloads } from '../plan-downloads.js';
+import { stdoutSink } from '../stdout-sink.js';
+
+export default class Get extends DfsCommand<typeof Get> {
+  // Kept out of the command list in --help, which would show the command twice.
+  static override hiddenAliases = ['download'];
+  static override summary = 'Download a file, or a tree (-r), from DFS; "-" writes to stdout (alias: download).';
+  static override description = withExitCodes(
+    'Every chunk and the whole file are checked against their SHA-256 before the file appears: a local file is written ' +
+      'under a temporary name and renamed into place, so an interrupted download leaves nothing behind; missing local directories are created. ' +
+      '<local> defaults to the current directory; an existing directory receives the file under its own name. ' +
+      'Existing local files are kept unless --overwrite.',
+  );
+  static override examples = [
+    '<%= config.bin %> get /docs/report.pdf',
+    '<%= config.bin %> get -r /backup/photos ./restored',
+    '<%= config.bin %> get /backup/src.tar - | tar x',
+  ];
+  static override args = {
+    remote: Args.string({ description: 'DFS path of a file (or a directory, with -r)', required: true, ignoreStdin: true }),
+    local: Args.string({ description: 'local destination, or "-" for stdout (default: the current directory)', ignoreStdin: true }),
+  };
+  static override flags = {
+    recursive: Flags.boolean({ default: false, char: 'r', summary: 'Download a directory and everything under it.' }),
+    ...downloadFlags,
+  };
+
+  async run(): Promise<void> {
+    const client = this.client();
+    const jobs = await planDownloads(this.args.remote, this.args.local, {
+      recursive: this.flags.recursive,
+      overwrite: this.flags.overwrite,
+      stat: (path) => client.stat(path),
+      list: (path) => client.list(path, { recursive: true }),
+    });
+    const signal = this.transferSignal();
+    for (const job of jobs) {
+      if (job.local === '-') {
+        // No bar: stdout is the data, and on a terminal the bar would mix with it.
+        await client.download(job.remote, stdoutSink(), { concurrency: this.flags.concurrency, signal });
+        continue;
+      }
+      const bar = this.progressBar(job.remote);
+      await mkdir(dirname(job.local), { recursive: true });
+      // The SDK writes a temp file and renames it into place once every checksum held.
+      const info = await client.download(job.remote, job.local, {
+        concurrency: this.flags.concurrency,
+        signal,
+        onProgress: (p) => bar?.update(p.loaded, p.total),
+      });
+      bar?.done();
+      if (this.flags.json) this.printJson({ ...fileInfoJson(info), local: job.local });
+      else this.summary(`downloaded ${info.path} to ${job.local} (${formatSize(info.size, true)})`);
+    }
+  }
+}

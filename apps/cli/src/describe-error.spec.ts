@@ -1,0 +1,71 @@
+import { ConfigError } from '@dfs/config';
+import { Errors } from '@oclif/core';
+import { CliError } from './cli-error.js';
+import { describeError, type ErrorContext } from './describe-error.js';
+import { ExitCode } from './exit-codes.js';
+import { dfsError } from './test/dfs-error.js';
+
+const context: ErrorContext = { coordinators: ['127.0.0.1:8080'], coordinatorSource: 'DFS_COORDINATOR', interrupted: false };
+
+describe('describeError', () => {
+  it.each([
+    ['NotFound', ExitCode.NotFound],
+    ['AlreadyExists', ExitCode.AlreadyExists],
+    ['InvalidArgument', ExitCode.Usage],
+    ['FailedPrecondition', ExitCode.WrongKind],
+    ['Unavailable', ExitCode.Unavailable],
+    ['DeadlineExceeded', ExitCode.Unavailable],
+    ['DataLoss', ExitCode.DataLoss],
+    ['Internal', ExitCode.Error],
+  ] as const)('maps an SDK %s to exit code %d, keeping its message', (code, exitCode) => {
+    expect(describeError(dfsError(code, '/x does not exist'), context)).toEqual({ message: '/x does not exist', exitCode });
+  });
+
+  it('names the coordinator it could not reach and says what to check', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8080'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 8080 });
+    const report = describeError(dfsError('Unavailable', 'no coordinator answered', refused), context);
+    expect(report.exitCode).toBe(ExitCode.Unavailable);
+    expect(report.message).toBe(
+      'cannot reach the coordinator at 127.0.0.1:8080 (no coordinator answered): check that it is running and that DFS_COORDINATOR names it',
+    );
+  });
+
+  it('does not blame the coordinator for a datanode that is down', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9101'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9101 });
+    const report = describeError(dfsError('Unavailable', 'not enough replicas', refused), context);
+    expect(report.message).toBe('not enough replicas');
+  });
+
+  it('reports anything after Ctrl-C as interrupted (130)', () => {
+    expect(describeError(dfsError('Canceled', 'the operation was canceled'), { ...context, interrupted: true })).toEqual({
+      message: 'interrupted',
+      exitCode: ExitCode.Interrupted,
+    });
+  });
+
+  it("keeps the CLI's own errors and flattens messages to one line", () => {
+    expect(describeError(new CliError('a\n  b', ExitCode.WrongKind), context)).toEqual({ message: 'a; b', exitCode: ExitCode.WrongKind });
+  });
+
+  it("turns oclif's parse errors into one usage line (exit 2)", () => {
+    const err = Object.assign(new Errors.CLIError('Missing 1 required arg:\nremote  DFS path\nSee more help with --help'), { args: [{ name: 'remote' }] });
+    expect(describeError(err, context)).toEqual({ message: 'missing argument: <remote> (see --help)', exitCode: ExitCode.Usage });
+    const unexpected = new Errors.CLIError('Unexpected argument: extra\nSee more help with --help');
+    expect(describeError(unexpected, context)).toEqual({ message: 'Unexpected argument: extra (see --help)', exitCode: ExitCode.Usage });
+    const flag = new Error('Parsing --replication \n\tExpected an integer but received: x\nSee more help with --help');
+    expect(describeError(flag, context)).toEqual({ message: '--replication: Expected an integer but received: x (see --help)', exitCode: ExitCode.Usage });
+  });
+
+  it('maps local file system errors by errno', () => {
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.txt'"), { code: 'ENOENT', path: 'x.txt' });
+    expect(describeError(enoent, context)).toEqual({ message: 'x.txt: no such file or directory', exitCode: ExitCode.NotFound });
+  });
+
+  it('reports a bad config file with exit 78 and every problem on one line', () => {
+    const err = new ConfigError(['/h/.config/dfs/config.yaml:1: coordinator="x": expected host:port', 'DFS_COORDINATOR="y": expected host:port']);
+    expect(describeError(err, context)).toEqual({
+      message: 'invalid configuration: /h/.config/dfs/config.yaml:1: coordinator="x": expected host:port; DFS_COORDINATOR="y": expected host:port',
+      exitCode: ExitCode.Config,
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import { ConfigError } from '@dfs/config';
+import { Errors } from '@oclif/core';
+import { isDfsError, type DfsError, type DfsErrorCode } from '@dfs/sdk';
+import { CliError } from './cli-error.js';
+import { ExitCode } from './exit-codes.js';
+
+/** What `dfs` knows when a command fails, to say more than the error alone. */
+export interface ErrorContext {
+  /** The coordinator addresses in use, to recognise "cannot connect" to them. */
+  coordinators: readonly string[];
+  /** Where they came from ("--coordinator", "DFS_COORDINATOR", a file, "the default"). */
+  coordinatorSource: string;
+  /** True once Ctrl-C was pressed: whatever failed afterwards failed because of it. */
+  interrupted: boolean;
+}
+
+/** The one line printed after "dfs: " and the exit status, for any thrown value. */
+export interface ErrorReport {
+  message: string;
+  exitCode: ExitCode;
+}
+
+const BY_CODE: Readonly<Partial<Record<DfsErrorCode, ExitCode>>> = {
+  NotFound: ExitCode.NotFound,
+  AlreadyExists: ExitCode.AlreadyExists,
+  InvalidArgument: ExitCode.Usage,
+  OutOfRange: ExitCode.Usage,
+  FailedPrecondition: ExitCode.WrongKind,
+  Unavailable: ExitCode.Unavailable,
+  DeadlineExceeded: ExitCode.Unavailable,
+  ResourceExhausted: ExitCode.Unavailable,
+  DataLoss: ExitCode.DataLoss,
+};
+
+const BY_ERRNO: Readonly<Record<string, ExitCode>> = {
+  ENOENT: ExitCode.NotFound,
+  EEXIST: ExitCode.AlreadyExists,
+  EISDIR: ExitCode.WrongKind,
+  ENOTDIR: ExitCode.WrongKind,
+  ENOTEMPTY: ExitCode.WrongKind,
+};
+
+// Errors that mean "nothing answered at that address", as Node reports them.
+const CONNECT_ERRNOS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET']);
+
+/** Maps a failure to the message and exit code of `dfs` (see exit-codes.ts). */
+export function describeError(err: unknown, context: ErrorContext): ErrorReport {
+  if (context.interrupted) return { message: 'interrupted', exitCode: ExitCode.Interrupted };
+  if (err instanceof CliError) return { message: oneLine(err.message), exitCode: err.exitCode };
+  // Before isDfsError: a ConfigError is a DfsError too, but its fix is in a file, not the cluster.
+  if (err instanceof ConfigError) return { message: `invalid configuration: ${err.problems.join('; ')}`, exitCode: ExitCode.Config };
+  if (isDfsError(err)) return describeDfsError(err, context);
+  // oclif rethrows a flag's own parse error (e.g. Flags.integer's) with "Parsing --flag" put in front.
+  if (err instanceof Errors.CLIError || (err instanceof Error && err.message.startsWith('Parsing --'))) {
+    return { message: usageMessage(err), exitCode: ExitCode.Usage };
+  }
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (err instanceof Error && typeof errno === 'string' && errno in BY_ERRNO) {
+    return { message: errnoMessage(err as NodeJS.ErrnoException), exitCode: BY_ERRNO[errno]! };
+  }
+  return { message: oneLine(err instanceof Error ? err.message : String(err)), exitCode: ExitCode.Error };
+}
+
+function describeDfsError(err: DfsError, context: ErrorContext): ErrorReport {
+  const exitCode = BY_CODE[err.code] ?? ExitCode.Error;
+  // The SDK speaks of its `overwrite` option; here it is a flag.
+  const message = oneLine(err.message).replace(/\bpass overwrite\b/, 'pass --overwrite');
+  if (exitCode === ExitCode.Unavailable) {
+    const unreachable = unreachableCoordinator(err, context.coordinators);
+    if (unreachable !== undefined) {
+      return {
+        message: `cannot reach the coordinator at ${unreachable} (${message}): check that it is running and that ${context.coordinatorSource} names it`,
+        exitCode,
+      };
+    }
+  }
+  return { message, exitCode };
+}
+
+/**
+ * The coordinator address that a connection failure names, if it is one:
+ * Node's socket errors carry the address and port they dialled; failing
+ * that, a message that names a coordinator address counts.
+ */
+function unreachableCoordinator(err: Error, coordinators: readonly string[]): string | undefined {
+  for (const e of causeChain(err)) {
+    const { code, address, port } = e as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (typeof code === 'string' && CONNECT_ERRNOS.has(code)) {
+      const dialled = coordinators.find((c) => c === `${address}:${port}` || (port !== undefined && c.endsWith(`:${port}`)));
+      if (dialled) return dialled;
+    }
+    const named = coordinators.find((c) => e.message.includes(c));
+    if (named) return named;
+  }
+  return coordinators.length === 1 && /coordinator/i.test(err.message) ? coordinators[0] : undefined;
+}
+
+function* causeChain(err: Error): Generator<Error> {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 8; depth++) {
+    yield e;
+    e = e.cause;
+  }
+}
+
+/** oclif's parse errors span lines ("Missing 1 required arg:\nremote ...\nSee more help with --help"). */
+function usageMessage(err: Error): string {
+  // RequiredArgsError lists each missing argument with its description; the names are what the user needs.
+  const missing = (err as { args?: { name?: string }[] }).args;
+  if (err.message.startsWith('Missing') && Array.isArray(missing)) {
+    return `missing argument${missing.length === 1 ? '' : 's'}: ${missing.map((a) => `<${a.name}>`).join(' ')} (see --help)`;
+  }
+  const lines = err.message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('See more help'));
+  return `${lines.join(' ').replace(/^Parsing (--\S+) /, '$1: ').replace(/:$/, '')} (see --help)`;
+}
+
+/** "ENOENT: no such file or directory, open 'x'" → "x: no such file or directory". */
+function errnoMessage(err: NodeJS.ErrnoException): string {
+  const what = err.message.replace(/^E[A-Z]+: /, '').split(',')[0];
+  return err.path ? `${err.path}: ${what}` : what;
+}
+
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join('; ');
+}

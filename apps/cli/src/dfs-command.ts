@@ -1,0 +1,135 @@
+import { Command, type Interfaces } from '@oclif/core';
+import { createDfsClient, type DfsClient, type FileInfo } from '@dfs/sdk';
+import { globalFlags } from './dfs-flags.js';
+import { describeError } from './describe-error.js';
+import { fileInfoJson } from './json-shapes.js';
+import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
+import { ProgressBar } from './progress-bar.js';
+import { resolveCoordinators, type ResolvedCoordinators } from './resolve-coordinators.js';
+
+export type DfsFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DfsCommand)['baseFlags'] & T['flags']>;
+export type DfsArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/** A command's description with the exit codes appended, so every `--help` lists them. */
+export function withExitCodes(description: string): string {
+  return `${description}\n\nExit codes:\n${EXIT_CODES_HELP}`;
+}
+
+/**
+ * What every `dfs` command shares: the global flags, one SDK client (created
+ * on first use, closed at the end), output rules (results on stdout, progress
+ * and errors on stderr) and the mapping of failures to one line and an exit code.
+ */
+export abstract class DfsCommand<T extends typeof Command> extends Command {
+  static override baseFlags = globalFlags;
+
+  protected flags!: DfsFlags<T>;
+  protected args!: DfsArgs<T>;
+  /** Every positional argument in order (for commands with a variadic argument). */
+  protected positionals: string[] = [];
+
+  private dfs: DfsClient | undefined;
+  private resolved: ResolvedCoordinators | undefined;
+  private readonly aborter = new AbortController();
+  private interrupted = false;
+  private onSigint: (() => void) | undefined;
+  private bar: ProgressBar | undefined;
+
+  override async init(): Promise<void> {
+    await super.init();
+    const ctor = this.ctor as typeof DfsCommand & T;
+    const parsed = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: ctor.args, strict: ctor.strict });
+    this.flags = parsed.flags as DfsFlags<T>;
+    this.args = parsed.args as DfsArgs<T>;
+    this.positionals = parsed.argv as string[];
+  }
+
+  /** The SDK client, connected to the resolved coordinators (see resolve-coordinators.ts). */
+  protected client(): DfsClient {
+    if (!this.dfs) {
+      this.resolved = resolveCoordinators(this.flags.coordinator);
+      this.dfs = createDfsClient({ coordinators: this.resolved.addresses });
+    }
+    return this.dfs;
+  }
+
+  /**
+   * The signal a transfer passes to the SDK: the first Ctrl-C aborts it (the
+   * command then exits 130), a second one exits at once.
+   */
+  protected transferSignal(): AbortSignal {
+    if (!this.onSigint) {
+      this.onSigint = () => {
+        if (this.interrupted) process.exit(ExitCode.Interrupted);
+        this.interrupted = true;
+        this.bar?.done();
+        this.aborter.abort();
+      };
+      process.on('SIGINT', this.onSigint);
+    }
+    return this.aborter.signal;
+  }
+
+  /**
+   * A progress bar on stderr for one transfer, or undefined when none should
+   * show: with --quiet or --json, or when stderr (where it is drawn) or
+   * stdout (issue 4: "no bar when stdout is not a TTY") is not a terminal.
+   */
+  protected progressBar(label: string): ProgressBar | undefined {
+    this.bar?.done();
+    this.bar = undefined;
+    if (this.flags.quiet || this.flags.json || !process.stderr.isTTY || !process.stdout.isTTY) return undefined;
+    this.bar = new ProgressBar({ label, stream: process.stderr });
+    return this.bar;
+  }
+
+  /** A result line on stdout (always printed: it is what the command is for). */
+  protected print(line: string): void {
+    process.stdout.write(`${line}\n`);
+  }
+
+  /** A value as one JSON line on stdout (for --json). */
+  protected printJson(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /** A file or directory: its JSON line with --json, else its path ("/" appended to a directory). */
+  protected printEntry(entry: FileInfo): void {
+    if (this.flags.json) this.printJson(fileInfoJson(entry));
+    else this.print(entry.isDirectory ? `${entry.path}/` : entry.path);
+  }
+
+  /** A human summary on stdout ("uploaded …"), left out with --quiet. */
+  protected summary(line: string): void {
+    if (!this.flags.quiet) this.print(line);
+  }
+
+  override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    this.bar?.done();
+    // A reader that went away (`dfs cat f | head`) is not a failure of dfs.
+    if (isBrokenPipe(err)) this.exit(ExitCode.Ok);
+    const report = describeError(err, {
+      coordinators: this.resolved?.addresses ?? [],
+      coordinatorSource: this.resolved?.source ?? '--coordinator',
+      interrupted: this.interrupted,
+    });
+    process.stderr.write(`dfs: ${report.message}\n`);
+    // oclif's handler exits with this code without printing anything more.
+    this.exit(report.exitCode);
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    this.bar?.done();
+    if (this.onSigint) process.off('SIGINT', this.onSigint);
+    // The outcome is decided by now; a failure to close the connections changes nothing for the user.
+    await this.dfs?.close().catch(() => undefined);
+    await super.finally(err);
+  }
+}
+
+function isBrokenPipe(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return true;
+  }
+  return false;
+}

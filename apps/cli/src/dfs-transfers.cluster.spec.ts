@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { collect, jsonLines, sha256, spawnDfs } from './test/run-dfs.js';
+import { useCliCluster } from './test/use-cli-cluster.js';
+
+// The built `dfs` binary against a real cluster: round trips of files,
+// trees, stdin and stdout, checked byte for byte.
+jest.setTimeout(120_000);
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+describe('dfs put / get / cat against a real cluster', () => {
+  const c = useCliCluster('transfers');
+
+  it('round-trips a multi-chunk file: put, then get to a file, byte-identical', async () => {
+    const data = randomBytes(3 * MiB + 17);
+    await writeFile(join(c.work, 'data.bin'), data);
+    const put = await c.dfs(['put', '--chunk-size', '1MiB', 'data.bin', '/rt/data.bin']);
+    expect(put).toMatchObject({ code: 0, stderr: '', text: 'uploaded data.bin to /rt/data.bin (3.0 MiB)\n' });
+
+    const get = await c.dfs(['get', '/rt/data.bin', 'copy.bin']);
+    expect(get).toMatchObject({ code: 0, stderr: '', text: 'downloaded /rt/data.bin to copy.bin (3.0 MiB)\n' });
+    expect(sha256(await readFile(join(c.work, 'copy.bin')))).toBe(sha256(data));
+
+    const stat = jsonLines((await c.dfs(['stat', '--json', '/rt/data.bin'])).text)[0]!;
+    expect(stat).toMatchObject({ size: data.length, chunkSize: MiB, chunkCount: 4, sha256: sha256(data) });
+  });
+
+  it('reads stdin for "-" and writes stdout for "-", byte-identical (sha256)', async () => {
+    const data = randomBytes(2 * MiB + 5);
+    const put = await c.dfs(['put', '--chunk-size', '512KiB', '-', '/pipe/in.bin'], { input: data });
+    expect(put).toMatchObject({ code: 0, stderr: '', text: 'uploaded stdin to /pipe/in.bin (2.0 MiB)\n' });
+    const get = await c.dfs(['get', '/pipe/in.bin', '-']);
+    expect(get.code).toBe(0);
+    expect(get.stderr).toBe('');
+    expect(get.stdout.length).toBe(data.length);
+    expect(sha256(get.stdout)).toBe(sha256(data));
+  });
+
+  it('cat writes one or several files to stdout', async () => {
+    await c.dfs(['put', '-', '/cat/a.txt'], { input: 'hello ' });
+    await c.dfs(['put', '-', '/cat/b.txt'], { input: 'world\n' });
+    expect(await c.dfs(['cat', '/cat/a.txt', '/cat/b.txt'])).toMatchObject({ code: 0, text: 'hello world\n', stderr: '' });
+  });
+
+  it('round-trips a directory tree with -r (nested directories, an empty file)', async () => {
+    const tree: Record<string, Buffer> = {
+      'photos/cover.jpg': randomBytes(100 * KiB),
+      'photos/2024/jan/a.jpg': randomBytes(300 * KiB),
+      'photos/2024/feb/b.jpg': randomBytes(7),
+      'photos/empty.txt': Buffer.alloc(0),
+    };
+    for (const [path, data] of Object.entries(tree)) {
+      await mkdir(join(c.work, path, '..'), { recursive: true });
+      await writeFile(join(c.work, path), data);
+    }
+    const put = await c.dfs(['put', '-r', '--json', 'photos', '/backup/photos']);
+    expect(put.code).toBe(0);
+    expect(jsonLines(put.text).map((f) => f['path']).sort()).toEqual(Object.keys(tree).map((p) => `/backup/${p}`).sort());
+
+    const get = await c.dfs(['get', '-r', '/backup/photos', 'restored']);
+    expect(get.code).toBe(0);
+    for (const [path, data] of Object.entries(tree)) {
+      expect(sha256(await readFile(join(c.work, 'restored', path.slice('photos/'.length))))).toBe(sha256(data));
+    }
+    // Into an existing directory, a tree lands under its own name.
+    expect((await c.dfs(['get', '-r', '/backup/photos', 'restored'])).code).toBe(0);
+    expect(await readdir(join(c.work, 'restored', 'photos', '2024'))).toEqual(['feb', 'jan']);
+  });
+
+  it('puts several files into a directory; keeps existing files unless --overwrite', async () => {
+    await writeFile(join(c.work, 'one.txt'), 'one');
+    await writeFile(join(c.work, 'two.txt'), 'two');
+    const put = await c.dfs(['upload', 'one.txt', 'two.txt', '/multi']);
+    expect(put).toMatchObject({ code: 0, text: 'uploaded one.txt to /multi/one.txt (3 B)\nuploaded two.txt to /multi/two.txt (3 B)\n' });
+
+    const again = await c.dfs(['put', 'two.txt', '/multi/one.txt']);
+    expect(again).toMatchObject({ code: 4, text: '', stderr: 'dfs: /multi/one.txt exists: pass --overwrite to replace it\n' });
+    expect((await c.dfs(['put', '--overwrite', 'two.txt', '/multi/one.txt'])).code).toBe(0);
+    expect((await c.dfs(['cat', '/multi/one.txt'])).text).toBe('two');
+
+    const local = await c.dfs(['download', '/multi/one.txt', 'one.txt']);
+    expect(local).toMatchObject({ code: 4, stderr: 'dfs: one.txt exists: pass --overwrite to replace it\n' });
+    expect((await c.dfs(['get', '--overwrite', '-q', '/multi/one.txt', 'one.txt'])).text).toBe('');
+    expect(await readFile(join(c.work, 'one.txt'), 'utf8')).toBe('two');
+  });
+
+  it('Ctrl-C (SIGINT) aborts an upload through the SDK: exit 130, and no file appears', async () => {
+    const child = spawnDfs(['put', '--chunk-size', '64KiB', '-', '/interrupted.bin'], { cwd: c.work, env: { DFS_COORDINATOR: c.address, HOME: c.work } });
+    const result = collect(child);
+    // Once 4 MiB went into a 64 KiB pipe, dfs is reading stdin, so the upload (and its SIGINT handler) has started.
+    const written = new Promise<void>((resolve, reject) => child.stdin!.write(randomBytes(4 * MiB), (err) => (err ? reject(err) : resolve())));
+    await Promise.race([written, once(child, 'exit').then(() => Promise.reject(new Error('dfs exited before reading its input')))]);
+    child.kill('SIGINT');
+    expect(await result).toMatchObject({ code: 130, stderr: 'dfs: interrupted\n', text: '' });
+    expect(await c.dfs(['stat', '/interrupted.bin'])).toMatchObject({ code: 3, stderr: 'dfs: /interrupted.bin does not exist\n' });
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * The exit status of `dfs`, one per kind of failure, so a script can tell a
+ * missing file from a cluster that is down without parsing messages.
+ * The README and every command's help list them (EXIT_CODES_HELP).
+ */
+export const ExitCode = {
+  Ok: 0,
+  /** Anything not listed below. */
+  Error: 1,
+  /** Bad command line: unknown flag, missing argument, invalid DFS path or value. */
+  Usage: 2,
+  /** A remote or local file or directory does not exist. */
+  NotFound: 3,
+  /** The target exists: pass --overwrite to replace it. */
+  AlreadyExists: 4,
+  /** The path is the wrong kind for the operation (a directory without -r, a file used as a directory). */
+  WrongKind: 5,
+  /** The cluster cannot be reached or has too few live datanodes; retrying later may work. */
+  Unavailable: 6,
+  /** Stored data failed its checksum on every replica. */
+  DataLoss: 7,
+  /** The config file or DFS_COORDINATOR is invalid (sysexits EX_CONFIG, as the servers use). */
+  Config: 78,
+  /** Interrupted by Ctrl-C (SIGINT): 128 + 2, as shells report it. */
+  Interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit codes as every command's --help lists them (oclif strips leading blanks, so no columns). */
+export const EXIT_CODES_HELP = [
+  '0 ok',
+  '1 any other error',
+  '2 usage error (an unknown flag, a missing argument, an invalid DFS path or value)',
+  '3 not found (remote or local)',
+  '4 already exists (pass --overwrite)',
+  '5 wrong kind (a directory without -r, a file where a directory is needed)',
+  '6 cluster unavailable (coordinator unreachable, too few datanodes)',
+  '7 data loss (a checksum failed on every replica)',
+  '78 bad configuration (DFS_COORDINATOR or config.yaml)',
+  '130 interrupted (Ctrl-C)',
+].join('\n');

@@ -1,0 +1,49 @@
+import type { ClusterStatus, FileInfo, NodeInfo } from '@dfs/sdk';
+
+/**
+ * The --json shape of a file or directory: always these keys, so `jq` filters
+ * do not depend on what the SDK adds later. Dates are ISO-8601 strings;
+ * a directory has only path and isDirectory.
+ */
+export function fileInfoJson(f: FileInfo): Record<string, unknown> {
+  if (f.isDirectory) return { path: f.path, isDirectory: true };
+  return {
+    path: f.path,
+    isDirectory: false,
+    size: f.size,
+    chunkSize: f.chunkSize,
+    chunkCount: f.chunkCount,
+    replication: f.replication,
+    sha256: f.sha256,
+    createdAt: f.createdAt?.toISOString(),
+    fileId: f.fileId,
+  };
+}
+
+/** The --json shape of a datanode (`dfs nodes`). */
+export function nodeInfoJson(n: NodeInfo): Record<string, unknown> {
+  return {
+    nodeId: n.nodeId,
+    state: n.state,
+    address: n.address,
+    zone: n.zone,
+    usedBytes: n.usedBytes,
+    capacityBytes: n.capacityBytes,
+    chunkCount: n.chunkCount,
+    lastHeartbeat: n.lastHeartbeat?.toISOString(),
+  };
+}
+
+/** The --json shape of `dfs status`. */
+export function clusterStatusJson(s: ClusterStatus): Record<string, unknown> {
+  return {
+    nodesHealthy: s.nodesHealthy,
+    nodesSuspect: s.nodesSuspect,
+    nodesDead: s.nodesDead,
+    capacityBytes: s.capacityBytes,
+    usedBytes: s.usedBytes,
+    files: s.files,
+    chunks: s.chunks,
+    underReplicatedChunks: s.underReplicatedChunks,
+  };
+}

@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCluster, stopAllProcesses, type TestCluster } from '@dfs/test-cluster';
+import { killAllDfs, runDfs, type DfsRun, type RunDfsOptions } from './run-dfs.js';
+
+/** A real cluster for one spec file, and `dfs` pointed at it. */
+export interface CliCluster {
+  /** Runs the built `dfs` with DFS_COORDINATOR set to the cluster and HOME set to an empty temp dir. */
+  dfs(args: string[], options?: RunDfsOptions): Promise<DfsRun>;
+  /** The coordinator's host:port. */
+  readonly address: string;
+  /** A temp directory for local files; also the HOME of every run. */
+  readonly work: string;
+}
+
+/**
+ * Starts a coordinator and three datanodes (real processes on 127.0.0.1 and
+ * ephemeral ports) before the file's tests and stops them after, also when a
+ * test fails; any dfs child still running is killed too.
+ */
+export function useCliCluster(name: string): CliCluster {
+  let cluster: TestCluster | undefined;
+  let work = '';
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), `dfs-cli-${name}-`));
+    cluster = await startCluster({ name: `cli-${name}` });
+  });
+  afterAll(async () => {
+    await killAllDfs();
+    await cluster?.stop();
+    await stopAllProcesses();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+  return {
+    dfs: (args, options = {}) => runDfs(args, { cwd: work, ...options, env: { DFS_COORDINATOR: cluster!.coordinator.address, HOME: work, ...options.env } }),
+    get address() {
+      return cluster!.coordinator.address;
+    },
+    get work() {
+      return work;
+    },
+  };
+}
