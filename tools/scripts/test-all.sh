@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: every check and test there is, then the benchmark smoke runs.
+# `npm test`: every check and test there is, the end-to-end scenarios
+# (apps/e2e, against a local cluster), then the benchmark smoke runs.
 # Prints one closing line "N passed, N failed" summed over every jest run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,6 +10,10 @@ trap 'rm -f "$log"' EXIT
 
 npx nx run-many -t codegen-check build typecheck lint test --outputStyle=stream 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+if [ "$status" -eq 0 ]; then
+  npx nx e2e e2e --outputStyle=stream 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+fi
 if [ "$status" -eq 0 ]; then
   npx nx run bench:smoke --outputStyle=stream 2>&1 | tee -a "$log"
   status=${PIPESTATUS[0]}

@@ -11,31 +11,32 @@ import { useCliCluster } from './test/use-cli-cluster.js';
 jest.setTimeout(120_000);
 
 const README = join(__dirname, '..', 'README.md');
+const ROOT_README = join(__dirname, '..', '..', '..', 'README.md');
 
-/** The lines of the README's first fenced block in `language`. */
-async function fencedBlock(language: string): Promise<string[]> {
-  const text = await readFile(README, 'utf8');
+/** The lines of the first fenced block in `language` (after the heading `after`, when given). */
+async function fencedBlock(language: string, readme = README, after?: string): Promise<string[]> {
+  let text = await readFile(readme, 'utf8');
+  if (after !== undefined) {
+    const at = text.indexOf(after);
+    if (at < 0) throw new Error(`${readme} has no heading ${after}`);
+    text = text.slice(at);
+  }
   const match = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(text);
-  if (!match) throw new Error(`${README} has no \`\`\`${language} block`);
+  if (!match) throw new Error(`${readme} has no \`\`\`${language} block`);
   return match[1]!.split('\n').filter((l) => l.trim() !== '');
 }
 
 describe('apps/cli/README.md', () => {
   const c = useCliCluster('readme');
 
-  it('runs every shell example, in order, with `dfs` on PATH', async () => {
+  /** Runs each line with bash, `dfs` on PATH, in order; each must exit 0 with nothing on stderr. Returns stdout per line. */
+  async function runLines(lines: string[]): Promise<Map<string, string>> {
     const bin = join(c.work, 'bin');
     await mkdir(bin, { recursive: true });
     await writeFile(join(bin, 'dfs'), `#!/bin/sh\nexec "${process.execPath}" "${DFS_BIN}" "$@"\n`);
     await chmod(join(bin, 'dfs'), 0o755);
-    // The local files the examples name.
-    await writeFile(join(c.work, 'report.pdf'), randomBytes(300_000));
-    await mkdir(join(c.work, 'photos', '2024'), { recursive: true });
-    await writeFile(join(c.work, 'photos', 'cover.jpg'), randomBytes(1000));
-    await writeFile(join(c.work, 'photos', '2024', 'beach.jpg'), randomBytes(2000));
-
     const outputs = new Map<string, string>();
-    for (const line of await fencedBlock('sh')) {
+    for (const line of lines) {
       const child = spawnTracked('bash', ['-o', 'pipefail', '-c', line], {
         cwd: c.work,
         env: { PATH: `${bin}:${process.env['PATH']}`, DFS_COORDINATOR: c.address, HOME: c.work },
@@ -45,7 +46,17 @@ describe('apps/cli/README.md', () => {
       expect({ line, code: run.code, stderr: run.stderr }).toEqual({ line, code: 0, stderr: '' });
       outputs.set(line, run.text);
     }
+    return outputs;
+  }
 
+  it('runs every shell example, in order, with `dfs` on PATH', async () => {
+    // The local files the examples name.
+    await writeFile(join(c.work, 'report.pdf'), randomBytes(300_000));
+    await mkdir(join(c.work, 'photos', '2024'), { recursive: true });
+    await writeFile(join(c.work, 'photos', 'cover.jpg'), randomBytes(1000));
+    await writeFile(join(c.work, 'photos', '2024', 'beach.jpg'), randomBytes(2000));
+
+    const outputs = await runLines(await fencedBlock('sh'));
     expect(outputs.get('dfs cat /notes/hello.txt')).toBe('hello\n');
     expect(outputs.get('dfs get /notes/hello.txt - | sha256sum')).toBe(`${sha256(Buffer.from('hello\n'))}  -\n`);
     expect(jsonLines(outputs.get('dfs ls -r --json /backup')!).map((e) => e['path'])).toEqual(['/backup/photos/2024/beach.jpg', '/backup/photos/cover.jpg']);
@@ -53,6 +64,13 @@ describe('apps/cli/README.md', () => {
     expect(await readFile(join(c.work, 'restored', '2024', 'beach.jpg'))).toEqual(await readFile(join(c.work, 'photos', '2024', 'beach.jpg')));
     expect(outputs.get('dfs rm -r --dry-run /backup')).toBe('/backup/photos/2024/beach.jpg\n/backup/photos/cover.jpg\n/backup/\n');
     expect((await c.dfs(['ls', '-r', '/'])).text).toBe('/archive/hello.txt\n/docs/report.pdf\n');
+  });
+
+  it('runs the example of the root README, which removes what it made', async () => {
+    const outputs = await runLines(await fencedBlock('sh', ROOT_README, '## The command line'));
+    expect(outputs.get('dfs cat /notes/hello.txt')).toBe('hello\n');
+    expect(outputs.get('dfs ls -l /notes')).toContain('hello.txt');
+    await expect(c.dfs(['stat', '/notes'])).resolves.toMatchObject({ code: ExitCode.NotFound });
   });
 
   it('the config.yaml example is read as two coordinators', async () => {

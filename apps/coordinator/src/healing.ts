@@ -108,9 +108,14 @@ export class Healing {
     }
   }
 
-  /** Where a chunk can be read: the copies reported, then those recorded at commit. */
+  /**
+   * Where a chunk can be read: the copies reported, then those recorded at
+   * commit on nodes that have not reported since this coordinator started (a
+   * node that has reported is known exactly: it lost or quarantined the rest).
+   */
   locate(chunk: ChunkRef): string[] {
-    return [...new Set([...this.replicas.holdersOf(chunk.chunkId), ...chunk.replicas])];
+    const held = this.replicas.holdersOf(chunk.chunkId);
+    return [...held, ...chunk.replicas.filter((n) => !held.includes(n) && !this.replicas.hasReported(n))];
   }
 
   commandsFor(nodeId: string): NodeCommand[] {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventually, freePorts, startCluster, type TestCluster } from '@dfs/test-cluster';
+import { eventually, freePorts, pacedSource, startCluster, type TestCluster } from '@dfs/test-cluster';
 import { createDfsClient, type DfsClient } from './index.js';
 import { allChunkIds, chunkIdsOf, chunksOf, corruptChunk, holdersOf } from './test/chunk-map.js';
 import { KiB, collector, readAll, scratchDir, sha256 } from './test/sources.js';
@@ -37,16 +37,6 @@ async function heal(): Promise<void> {
   await cluster.waitForHealthy();
 }
 afterEach(heal);
-
-/** A stream of `chunks` chunk-sized random pieces that runs `at(i)` before yielding piece i. */
-function pacedSource(pieces: Buffer[], at: (i: number) => Promise<void>): AsyncIterable<Uint8Array> {
-  return (async function* () {
-    for (let i = 0; i < pieces.length; i++) {
-      await at(i);
-      yield pieces[i]!;
-    }
-  })();
-}
 
 describe('an upload', () => {
   it('aborted mid-way rejects with Canceled, leaves no file, and its chunks are collected', async () => {

@@ -7,4 +7,6 @@ export { startEtcd, freePorts, type EtcdServer, type StartEtcdOptions } from './
 export { startCoordinatorProcess, type CoordinatorProcess, type CoordinatorReady, type StartCoordinatorOptions } from './start-coordinator-process.js';
 export { eventually } from './eventually.js';
 export { chunkIdsIn, filesUnder } from './files-under.js';
+export { corruptChunkFile } from './corrupt-chunk-file.js';
+export { pacedSource } from './paced-source.js';
 export { startCluster, type ClusterDatanode, type StartClusterOptions, type TestCluster } from './start-cluster.js';

@@ -1,0 +1,1 @@
+module.exports = require('../../tools/eslint/eslint.base.cjs');
