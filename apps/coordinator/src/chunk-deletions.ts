@@ -109,9 +109,9 @@ export class ChunkDeletions {
   }
 
   /**
-   * A dead node no longer holds up the GC entries waiting for it: if it ever
-   * comes back, its report shows those chunks unreferenced, and they go as
-   * orphans after the grace period.
+   * A node gone for good no longer holds up the GC entries waiting for it: if
+   * it ever comes back, its report shows those chunks unreferenced, and they
+   * go as orphans after the grace period.
    */
   nodeDead(nodeId: string): void {
     for (const t of [...this.tracked.values()]) {

@@ -47,6 +47,12 @@ export const coordinatorConfigSchema = z
         orphanGraceMs: zDuration.default(3_600_000),
         /** Chunks of a deleted or overwritten file are deleted this long after, so running reads of it can finish. */
         gcDelayMs: zDuration.default(120_000),
+        /**
+         * Deletes still owed by a node that is dead are dropped after it has been
+         * gone this long (a node back sooner deletes them on its chunk report; later,
+         * they are orphans on it, removed after orphanGraceMs).
+         */
+        forgetDeadNodeAfterMs: zDuration.default(24 * 3_600_000),
         /** Full check of every chunk against its replication, besides the checks on each event. */
         scanIntervalMs: zDuration.default(600_000),
         /** Re-replication copies a node runs at once, as source and as target each. */
@@ -83,6 +89,7 @@ export const COORDINATOR_ENV = {
   DFS_DEAD_AFTER: 'membership.deadAfterMs',
   DFS_ORPHAN_GRACE: 'healing.orphanGraceMs',
   DFS_GC_DELAY: 'healing.gcDelayMs',
+  DFS_FORGET_DEAD_NODE_AFTER: 'healing.forgetDeadNodeAfterMs',
   DFS_HEAL_SCAN_INTERVAL: 'healing.scanIntervalMs',
   DFS_MAX_COPIES_PER_NODE: 'healing.maxCopiesPerNode',
   DFS_COPY_TIMEOUT: 'healing.copyTimeoutMs',

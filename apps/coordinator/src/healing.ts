@@ -29,6 +29,8 @@ export class Healing {
   /** Draining nodes whose chunks have been evaluated (so "nothing queued" means done). */
   private readonly drainChecked = new Map<string, Promise<void>>();
   private lastScan = 0;
+  /** When each node was last asked for a full report (at registration, or in a heartbeat answer). */
+  private readonly reportAsked = new Map<string, number>();
   private scanning = false;
 
   constructor(
@@ -57,6 +59,21 @@ export class Healing {
 
   registered(nodeId: string): void {
     this.replicas.expectReport(nodeId);
+    this.reportAsked.set(nodeId, Date.now());
+  }
+
+  /**
+   * Whether to ask a node for a full chunk report in its heartbeat answer: a
+   * node this coordinator has no report from (it restarted, and the node did
+   * not need to register again). Asked again only if a report does not follow
+   * within a minute.
+   */
+  wantsReport(nodeId: string): boolean {
+    if (this.replicas.hasReported(nodeId)) return false;
+    const asked = this.reportAsked.get(nodeId);
+    if (asked !== undefined && Date.now() - asked < 60_000) return false;
+    this.reportAsked.set(nodeId, Date.now());
+    return true;
   }
 
   /** One batch of a node's chunk report, with the ids the metadata does not reference. */

@@ -48,6 +48,7 @@ export function membershipHandlers(
         fullResync: result.full,
         nodeUpdates: result.updates.map(nodeInfo),
         commands: [...deletions.commandsFor(req.nodeId), ...healing.commandsFor(req.nodeId)],
+        reportChunks: healing.wantsReport(req.nodeId),
       };
     },
 

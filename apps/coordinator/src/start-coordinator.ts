@@ -59,12 +59,22 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
   const address = `${config.host}:${port}`;
   logger.info({ address, port, backend: m.backend }, 'coordinator listening');
 
+  /** Dead nodes whose owed deletes were dropped (once per death). */
+  const forgotten = new Set<string>();
   const loops = [
     every(config.membership.heartbeatIntervalMs / 2, async () => {
       const transitions = await membership.tick();
       for (const t of transitions) logger.info(t, 'node state changed');
-      for (const t of transitions) if (t.to === 'dead') deletions.nodeDead(t.nodeId);
       await healing.transitions(transitions);
+      // Deletes wait for a dead node to come back and confirm, until it has been gone this long.
+      const forgetBefore = Date.now() - config.healing.forgetDeadNodeAfterMs;
+      for (const n of membership.nodes()) {
+        if (n.state !== 'dead') forgotten.delete(n.nodeId);
+        else if (n.lastHeartbeat.getTime() < forgetBefore && !forgotten.has(n.nodeId)) {
+          forgotten.add(n.nodeId);
+          deletions.nodeDead(n.nodeId);
+        }
+      }
     }),
     every(1_000, () => healing.tick()),
     every(1_000, () => deletions.poll().then(() => undefined)),
