@@ -30,6 +30,12 @@ describe('describeError', () => {
     );
   });
 
+  it('does not blame the coordinator for an Unavailable it sent itself, even one that names it', () => {
+    const answered = Object.assign(new Error('[unavailable] fsck needs every report since the coordinator started'), { metadata: new Headers({ 'grpc-status': '14' }) });
+    const report = describeError(dfsError('Unavailable', 'fsck needs every report since the coordinator started', answered), context);
+    expect(report).toEqual({ message: 'fsck needs every report since the coordinator started', exitCode: ExitCode.Unavailable });
+  });
+
   it('does not blame the coordinator for a datanode that is down', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9101'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9101 });
     const report = describeError(dfsError('Unavailable', 'not enough replicas', refused), context);

@@ -83,6 +83,8 @@ function describeDfsError(err: DfsError, context: ErrorContext): ErrorReport {
  * that, a message that names a coordinator address counts.
  */
 function unreachableCoordinator(err: Error, coordinators: readonly string[]): string | undefined {
+  // A status the server sent (fsck before every datanode has reported, too few datanodes) means the coordinator answered.
+  if ([...causeChain(err)].some(sentByServer)) return undefined;
   for (const e of causeChain(err)) {
     const { code, address, port } = e as NodeJS.ErrnoException & { address?: string; port?: number };
     if (typeof code === 'string' && CONNECT_ERRNOS.has(code)) {
@@ -93,6 +95,12 @@ function unreachableCoordinator(err: Error, coordinators: readonly string[]): st
     if (named) return named;
   }
   return coordinators.length === 1 && /coordinator/i.test(err.message) ? coordinators[0] : undefined;
+}
+
+/** A Connect error decoded from a response carries the gRPC status among the metadata it came with. */
+function sentByServer(e: Error): boolean {
+  const metadata = (e as { metadata?: unknown }).metadata;
+  return metadata instanceof Headers && metadata.has('grpc-status');
 }
 
 function* causeChain(err: Error): Generator<Error> {

@@ -5,6 +5,7 @@ import { describeError } from './describe-error.js';
 import { fileInfoJson } from './json-shapes.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { ProgressBar } from './progress-bar.js';
+import { StatusLine } from './status-line.js';
 import { resolveCoordinators, type ResolvedCoordinators } from './resolve-coordinators.js';
 
 export type DfsFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DfsCommand)['baseFlags'] & T['flags']>;
@@ -33,7 +34,8 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   private readonly aborter = new AbortController();
   private interrupted = false;
   private onSigint: (() => void) | undefined;
-  private bar: ProgressBar | undefined;
+  /** The progress bar or status line on the terminal, cleared when the command ends. */
+  private bar: ProgressBar | StatusLine | undefined;
 
   override async init(): Promise<void> {
     await super.init();
@@ -54,8 +56,8 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * The signal a transfer passes to the SDK: the first Ctrl-C aborts it (the
-   * command then exits 130), a second one exits at once.
+   * The signal a transfer (or a wait) passes to the SDK: the first Ctrl-C
+   * aborts it (the command then exits 130), a second one exits at once.
    */
   protected transferSignal(): AbortSignal {
     if (!this.onSigint) {
@@ -76,11 +78,25 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
    * stdout (issue 4: "no bar when stdout is not a TTY") is not a terminal.
    */
   protected progressBar(label: string): ProgressBar | undefined {
+    const bar = this.showsProgress() ? new ProgressBar({ label, stream: process.stderr }) : undefined;
+    this.replaceBar(bar);
+    return bar;
+  }
+
+  /** A line of progress on stderr that is not bytes (`node drain --wait`), or undefined when none should show (as {@link progressBar}). */
+  protected statusLine(): StatusLine | undefined {
+    const line = this.showsProgress() ? new StatusLine(process.stderr) : undefined;
+    this.replaceBar(line);
+    return line;
+  }
+
+  private showsProgress(): boolean {
+    return !this.flags.quiet && !this.flags.json && Boolean(process.stderr.isTTY) && Boolean(process.stdout.isTTY);
+  }
+
+  private replaceBar(bar: ProgressBar | StatusLine | undefined): void {
     this.bar?.done();
-    this.bar = undefined;
-    if (this.flags.quiet || this.flags.json || !process.stderr.isTTY || !process.stdout.isTTY) return undefined;
-    this.bar = new ProgressBar({ label, stream: process.stderr });
-    return this.bar;
+    this.bar = bar;
   }
 
   /** A result line on stdout (always printed: it is what the command is for). */

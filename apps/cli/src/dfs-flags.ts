@@ -1,4 +1,4 @@
-import { parseSize } from '@dfs/config';
+import { parseDuration, parseSize } from '@dfs/config';
 import { Errors, Flags } from '@oclif/core';
 
 /** Flags every command takes (oclif `baseFlags`). */
@@ -18,6 +18,15 @@ export const sizeFlag = Flags.custom<number>({
     const bytes = parseSize(input);
     if (bytes === undefined || bytes === 0) throw new Errors.CLIError(`expected a size such as 8MiB, 64KiB or 1048576, not ${JSON.stringify(input)}`);
     return bytes;
+  },
+});
+
+/** A duration such as 90s, 30m, 1h30m or 500ms (as the servers' config accepts; a bare number is ms). */
+export const durationFlag = Flags.custom<number>({
+  parse: async (input) => {
+    const ms = parseDuration(input);
+    if (ms === undefined || ms === 0) throw new Errors.CLIError(`expected a duration such as 90s, 30m or 1h30m, not ${JSON.stringify(input)}`);
+    return ms;
   },
 });
 

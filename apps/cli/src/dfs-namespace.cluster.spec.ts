@@ -108,9 +108,11 @@ describe('dfs ls / stat / rm / mv / nodes / status against a real cluster', () =
     }
   });
 
-  it('status: nodes, capacity, files, chunks, under-replicated; --json is one object', async () => {
+  it('status: nodes, capacity, files, chunks, healing counts; --json is one object', async () => {
     const text = (await c.dfs(['status'])).text;
-    expect(text).toMatch(/^nodes {13}3 healthy, 0 suspect, 0 dead\ncapacity {10}\d+\nused {14}\d+ \(\d+%\)\nfiles {13}\d+\nchunks {12}\d+\nunder-replicated {2}\d+ chunks\n$/);
+    expect(text).toMatch(
+      /^nodes {13}3 healthy, 0 suspect, 0 dead, 0 draining, 0 drained\ncapacity {10}\d+\nused {14}\d+ \(\d+%\)\nfiles {13}\d+\nchunks {12}\d+\nunder-replicated {2}\d+ chunks? \(\d+ with one copy left\)\nmissing {11}\d+ chunks?\ncorrupt {11}\d+ chunks?\ncopies {12}\d+ queued, \d+ in flight\nview {14}(complete|incomplete: .*)\n$/,
+    );
     const [status, ...rest] = jsonLines((await c.dfs(['status', '--json'])).text);
     expect(rest).toEqual([]);
     expect(status).toMatchObject({ nodesHealthy: 3, nodesSuspect: 0, nodesDead: 0, files: expect.any(Number), underReplicatedChunks: expect.any(Number) });

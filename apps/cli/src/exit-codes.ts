@@ -15,10 +15,12 @@ export const ExitCode = {
   AlreadyExists: 4,
   /** The path is the wrong kind for the operation (a directory without -r, a file used as a directory). */
   WrongKind: 5,
-  /** The cluster cannot be reached or has too few live datanodes; retrying later may work. */
+  /** The cluster cannot be reached or has too few live datanodes, or `node drain --wait` timed out; retrying later may work. */
   Unavailable: 6,
   /** Stored data failed its checksum on every replica. */
   DataLoss: 7,
+  /** `dfs fsck` found files that are not healthy: under-replicated, missing or corrupt. */
+  Unhealthy: 8,
   /** The config file or DFS_COORDINATOR is invalid (sysexits EX_CONFIG, as the servers use). */
   Config: 78,
   /** Interrupted by Ctrl-C (SIGINT): 128 + 2, as shells report it. */
@@ -35,8 +37,9 @@ export const EXIT_CODES_HELP = [
   '3 not found (remote or local)',
   '4 already exists (pass --overwrite)',
   '5 wrong kind (a directory without -r, a file where a directory is needed)',
-  '6 cluster unavailable (coordinator unreachable, too few datanodes)',
+  '6 cluster unavailable (coordinator unreachable, too few datanodes, node drain --wait timed out)',
   '7 data loss (a checksum failed on every replica)',
+  '8 unhealthy (fsck found under-replicated, missing or corrupt files)',
   '78 bad configuration (DFS_COORDINATOR or config.yaml)',
   '130 interrupted (Ctrl-C)',
 ].join('\n');

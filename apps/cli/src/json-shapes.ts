@@ -1,4 +1,4 @@
-import type { ClusterStatus, FileInfo, NodeInfo } from '@dfs/sdk';
+import type { ClusterStatus, FileInfo, FsckProblem, FsckReport, NodeInfo } from '@dfs/sdk';
 
 /**
  * The --json shape of a file or directory: always these keys, so `jq` filters
@@ -45,5 +45,23 @@ export function clusterStatusJson(s: ClusterStatus): Record<string, unknown> {
     files: s.files,
     chunks: s.chunks,
     underReplicatedChunks: s.underReplicatedChunks,
+    oneCopyChunks: s.oneCopyChunks,
+    missingChunks: s.missingChunks,
+    corruptChunks: s.corruptChunks,
+    queuedCopies: s.queuedCopies,
+    copiesInFlight: s.copiesInFlight,
+    viewComplete: s.viewComplete,
+    nodesDraining: s.nodesDraining,
+    nodesDrained: s.nodesDrained,
   };
+}
+
+/** The --json shape of a file `dfs fsck` found not healthy (one line each, before the summary). */
+export function fsckProblemJson(p: FsckProblem): Record<string, unknown> {
+  return { path: p.path, health: p.health, unhealthyChunkIds: p.unhealthyChunkIds };
+}
+
+/** The --json shape of the last line of `dfs fsck`: files by health. */
+export function fsckSummaryJson(r: FsckReport): Record<string, unknown> {
+  return { filesHealthy: r.filesHealthy, filesUnderReplicated: r.filesUnderReplicated, filesMissing: r.filesMissing, filesCorrupt: r.filesCorrupt };
 }

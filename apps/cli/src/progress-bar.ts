@@ -1,12 +1,6 @@
 import { formatDuration } from './format-duration.js';
 import { formatSize } from './format-size.js';
-
-/** Where the bar is drawn: a TTY stream (process.stderr), or a fake in tests. */
-export interface ProgressStream {
-  write(text: string): boolean;
-  /** Terminal width; 80 when unknown. */
-  columns?: number;
-}
+import { StatusLine, type ProgressStream } from './status-line.js';
 
 export interface ProgressBarOptions {
   /** Shown first on the line: the file being transferred. */
@@ -21,7 +15,6 @@ export interface ProgressBarOptions {
 // The rate is measured over the last few seconds: an average since the start
 // would hide a transfer that stalls or speeds up.
 const RATE_WINDOW_MS = 5_000;
-const CLEAR_LINE = '\r\x1b[K';
 
 /**
  * One line redrawn in place: label, bar, percent, bytes, rate and ETA; for an
@@ -31,10 +24,11 @@ export class ProgressBar {
   private readonly now: () => number;
   private readonly samples: { at: number; loaded: number }[] = [];
   private lastDraw = -Infinity;
-  private drawn = false;
+  private readonly line: StatusLine;
 
   constructor(private readonly options: ProgressBarOptions) {
     this.now = options.now ?? Date.now;
+    this.line = new StatusLine(options.stream);
     this.samples.push({ at: this.now(), loaded: 0 });
   }
 
@@ -46,22 +40,19 @@ export class ProgressBar {
     const finished = total !== undefined && loaded >= total;
     if (!finished && at - this.lastDraw < (this.options.intervalMs ?? 100)) return;
     this.lastDraw = at;
-    this.drawn = true;
-    this.options.stream.write(CLEAR_LINE + this.render(loaded, total));
+    this.line.draw(this.render(loaded, total));
   }
 
   /** Clears the line, so what follows on the terminal starts clean. */
   done(): void {
-    if (this.drawn) this.options.stream.write(CLEAR_LINE);
-    this.drawn = false;
+    this.line.done();
   }
 
   /** The line for `loaded` of `total` bytes, fitted to the terminal width. */
   render(loaded: number, total?: number): string {
     const rate = this.rate();
     const speed = rate === undefined ? '' : `  ${formatSize(rate, true)}/s`;
-    // A pty may report 0 columns: treat it as unknown.
-    const width = (this.options.stream.columns || 80) - 1;
+    const width = this.line.width;
     if (total === undefined) {
       return fit(this.options.label, `  ${formatSize(loaded, true)}${speed}`, width);
     }

@@ -64,6 +64,7 @@ describe('apps/cli/README.md', () => {
     expect(await readFile(join(c.work, 'restored', '2024', 'beach.jpg'))).toEqual(await readFile(join(c.work, 'photos', '2024', 'beach.jpg')));
     expect(outputs.get('dfs rm -r --dry-run /backup')).toBe('/backup/photos/2024/beach.jpg\n/backup/photos/cover.jpg\n/backup/\n');
     expect((await c.dfs(['ls', '-r', '/'])).text).toBe('/archive/hello.txt\n/docs/report.pdf\n');
+    expect(outputs.get('dfs fsck')).toBe('healthy           2 files\nunder-replicated  0 files\nmissing           0 files\ncorrupt           0 files\n');
   });
 
   it('runs the example of the root README, which removes what it made', async () => {

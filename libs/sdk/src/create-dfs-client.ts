@@ -4,7 +4,7 @@ import { createFileReadStream } from './create-file-read-stream.js';
 import type { DfsClient, DfsClientOptions } from './dfs-client.js';
 import { DfsError } from './dfs-error.js';
 import { downloadFile } from './download-file.js';
-import { toClusterStatus, toFileInfo, toNodeInfo } from './file-info.js';
+import { toClusterStatus, toFileInfo, toFsckReport, toNodeInfo } from './file-info.js';
 import { listFiles } from './list-files.js';
 import { toDfsPath } from './to-dfs-path.js';
 import { uploadFile } from './upload-file.js';
@@ -46,6 +46,16 @@ export function createDfsClient(options: DfsClientOptions): DfsClient {
       }),
     nodes: () => run(async () => (await ctx.coordinator((c, o) => c.listNodes({}, o))).nodes.map(toNodeInfo)),
     status: () => run(async () => toClusterStatus(await ctx.coordinator((c, o) => c.clusterStatus({}, o)))),
+    drainNode: (nodeId) =>
+      run(async () => {
+        const request = { nodeId: checkNodeId(nodeId) };
+        return toNodeInfo((await ctx.coordinator((c, o) => c.drainNode(request, o))).node!);
+      }),
+    fsck: (path = '/') =>
+      run(async () => {
+        const request = { path: toDfsPath(path) };
+        return toFsckReport(await ctx.coordinator((c, o) => c.fsck(request, o)));
+      }),
     close: () => ctx.close(),
   };
 }
@@ -57,4 +67,11 @@ async function run<T>(operation: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw DfsError.from(err);
   }
+}
+
+function checkNodeId(nodeId: unknown): string {
+  if (typeof nodeId !== 'string' || nodeId.trim() === '') {
+    throw new DfsError('InvalidArgument', `nodeId must be a datanode id as nodes() lists it, got ${JSON.stringify(nodeId)}`);
+  }
+  return nodeId;
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ClusterStatus, FileInfo, NodeInfo } from './file-info.js';
+import type { ClusterStatus, FileInfo, FsckReport, NodeInfo } from './file-info.js';
 
 /** Options of {@link createDfsClient}. */
 export interface DfsClientOptions {
@@ -135,8 +135,33 @@ export interface DfsClient {
   rename(from: string, to: string, options?: { overwrite?: boolean }): Promise<{ filesRenamed: number }>;
   /** Every datanode the coordinator knows, with its state and usage. */
   nodes(): Promise<NodeInfo[]>;
-  /** The cluster in numbers: nodes by state, capacity, files, chunks. */
+  /** The cluster in numbers: nodes by state, capacity, files, chunks, and self-healing progress. */
   status(): Promise<ClusterStatus>;
+  /**
+   * Decommissions a datanode: resolves with it `draining` once the
+   * coordinator has queued a copy of each of its chunks for another node. It
+   * keeps serving reads meanwhile but takes no new chunks; when every chunk
+   * it holds has its copies elsewhere it turns `drained` (watch
+   * {@link DfsClient.nodes}) and can be stopped without leaving anything
+   * under-replicated. It stays draining while the cluster has no other node
+   * to copy to. Asking again is harmless (a drained node is checked again
+   * and turns drained again).
+   * @throws DfsError NotFound (no such node), FailedPrecondition (the node is dead: its chunks are re-replicated already), InvalidArgument (an empty id)
+   */
+  drainNode(nodeId: string): Promise<NodeInfo>;
+  /**
+   * Checks the health of every file at or below `path` (a file or a
+   * directory; default `/`) from the copies the datanodes reported, and
+   * lists the files that are not healthy. Read-only: it changes and repairs
+   * nothing (self-healing does, on its own).
+   *
+   * The coordinator answers Unavailable (retryable) until every datanode has
+   * reported its chunks since it started, usually seconds after a restart;
+   * the client's usual retries (5 attempts, about 1.5 s in all) may not be
+   * enough, so retry later, or wait for `status().viewComplete`.
+   * @throws DfsError NotFound (nothing at `path`), InvalidArgument (a bad path), Unavailable (the coordinator's view is not complete yet)
+   */
+  fsck(path?: string): Promise<FsckReport>;
   /** Closes every connection, aborting transfers in flight. Later calls fail with FailedPrecondition. */
   close(): Promise<void>;
 }

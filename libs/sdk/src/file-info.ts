@@ -1,5 +1,13 @@
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
-import { NodeState, toHex, type ClusterStatusResponse, type FileInfo as WireFileInfo, type NodeInfo as WireNodeInfo } from '@dfs/proto';
+import {
+  ChunkHealth,
+  NodeState,
+  toHex,
+  type ClusterStatusResponse,
+  type FsckResponse,
+  type FileInfo as WireFileInfo,
+  type NodeInfo as WireNodeInfo,
+} from '@dfs/proto';
 
 /** A file or directory in DFS. Directories have `isDirectory` true and zeros elsewhere. */
 export interface FileInfo {
@@ -38,17 +46,86 @@ export interface NodeInfo {
   lastHeartbeat?: Date;
 }
 
-/** The cluster in numbers. */
+/**
+ * The cluster in numbers: nodes by state, space, files and chunks, and how
+ * self-healing is doing. The chunk health counts come from the copies the
+ * datanodes reported; see `viewComplete`.
+ */
 export interface ClusterStatus {
+  /** Datanodes heartbeating on time (they take new chunks). */
   nodesHealthy: number;
+  /** Datanodes whose heartbeats are late; their copies still count. */
   nodesSuspect: number;
+  /** Datanodes silent for too long; their chunks are copied elsewhere. */
   nodesDead: number;
+  /** Datanodes being drained ({@link DfsClient.drainNode}): still serving reads while their chunks are copied elsewhere. */
+  nodesDraining: number;
+  /** Datanodes whose every chunk has its copies elsewhere: they can be removed. */
+  nodesDrained: number;
+  /** Bytes of disk on the datanodes that are not dead. */
   capacityBytes: number;
+  /** Bytes used on the datanodes that are not dead. */
   usedBytes: number;
+  /** Files committed. */
   files: number;
+  /** Chunks of committed files. */
   chunks: number;
-  /** Chunks with fewer live copies than their file's replication. */
+  /**
+   * Chunks with fewer live copies than their file's replication that can
+   * still be copied (a copy on a draining node is readable but does not
+   * count); each is queued or being copied.
+   */
   underReplicatedChunks: number;
+  /** Of `underReplicatedChunks`, those down to one live copy (or none, only a draining node's): copied first. */
+  oneCopyChunks: number;
+  /** Chunks with no readable copy left on any node: their files cannot be read until a node holding one returns. */
+  missingChunks: number;
+  /** Chunks with a copy found corrupt (and quarantined) that are not whole again yet; also counted as under-replicated or missing. */
+  corruptChunks: number;
+  /** Copies waiting for a source and a target within the per-node limits. */
+  queuedCopies: number;
+  /** Copies being made now. */
+  copiesInFlight: number;
+  /**
+   * True once every datanode that may hold chunks has reported them since
+   * the coordinator started. Until then the chunk health counts may be too
+   * low, nothing is re-replicated and `fsck` answers Unavailable.
+   */
+  viewComplete: boolean;
+}
+
+/** How a file that is not healthy is damaged, worst of its chunks. */
+export type FileHealth = 'under-replicated' | 'missing' | 'corrupt';
+
+/** A file {@link DfsClient.fsck} found not healthy. */
+export interface FsckProblem {
+  /** Absolute path of the file. */
+  path: string;
+  /**
+   * `under-replicated`: fewer live copies than its replication, but every
+   * chunk readable (self-healing copies it); `missing`: a chunk has no
+   * readable copy; `corrupt`: a chunk's only copies were found corrupt.
+   */
+  health: FileHealth;
+  /** The chunks that are not healthy, in file order. */
+  unhealthyChunkIds: string[];
+}
+
+/** What {@link DfsClient.fsck} found. Every file is counted once, by its worst chunk. */
+export interface FsckReport {
+  /** Files with every chunk at its replication. */
+  filesHealthy: number;
+  /** Files with a chunk below its replication, none lost. */
+  filesUnderReplicated: number;
+  /** Files with a chunk that has no readable copy. */
+  filesMissing: number;
+  /** Files with a chunk whose only copies were corrupt. */
+  filesCorrupt: number;
+  /**
+   * Every file that is not healthy, in path order. The coordinator lists
+   * 10 000 at most; the counts above cover every file.
+   */
+  problems: FsckProblem[];
 }
 
 const STATES: Record<NodeState, NodeStateName> = {
@@ -97,6 +174,31 @@ export function toClusterStatus(s: ClusterStatusResponse): ClusterStatus {
     files: Number(s.files),
     chunks: Number(s.chunks),
     underReplicatedChunks: Number(s.underReplicatedChunks),
+    nodesDraining: s.nodesDraining,
+    nodesDrained: s.nodesDrained,
+    oneCopyChunks: Number(s.oneCopyChunks),
+    missingChunks: Number(s.missingChunks),
+    corruptChunks: Number(s.corruptChunks),
+    queuedCopies: Number(s.queuedCopies),
+    copiesInFlight: Number(s.copiesInFlight),
+    viewComplete: s.viewComplete,
+  };
+}
+
+const HEALTHS: Partial<Record<ChunkHealth, FileHealth>> = {
+  [ChunkHealth.UNDER_REPLICATED]: 'under-replicated',
+  [ChunkHealth.MISSING]: 'missing',
+  [ChunkHealth.CORRUPT]: 'corrupt',
+};
+
+export function toFsckReport(r: FsckResponse): FsckReport {
+  return {
+    filesHealthy: Number(r.filesHealthy),
+    filesUnderReplicated: Number(r.filesUnderReplicated),
+    filesMissing: Number(r.filesMissing),
+    filesCorrupt: Number(r.filesCorrupt),
+    // Only unhealthy files are listed; a health this SDK does not know is taken as the worse case, missing.
+    problems: r.problems.map((p) => ({ path: p.path, health: HEALTHS[p.health] ?? 'missing', unhealthyChunkIds: [...p.unhealthyChunkIds] })),
   };
 }
 

@@ -11,5 +11,5 @@ export type {
   UploadProgress,
   UploadSource,
 } from './dfs-client.js';
-export type { ClusterStatus, FileInfo, NodeInfo, NodeStateName } from './file-info.js';
+export type { ClusterStatus, FileHealth, FileInfo, FsckProblem, FsckReport, NodeInfo, NodeStateName } from './file-info.js';
 export { DfsError, isDfsError, type DfsErrorCode, type DfsErrorOptions } from './dfs-error.js';

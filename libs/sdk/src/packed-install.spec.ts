@@ -69,7 +69,7 @@ it('installs from packed tarballs outside the workspace and runs every README ex
   for (const path of resolved.trim().split(' ')) expect(path.startsWith(join(scratch, 'node_modules'))).toBe(true);
 
   const examples = [...(await examplesIn('libs/sdk/README.md')), ...(await examplesIn('README.md'))];
-  expect(examples).toHaveLength(4);
+  expect(examples).toHaveLength(5);
   // Plain text whatever the runner sets (nx sets FORCE_COLOR, which colors console.log's booleans).
   const { FORCE_COLOR: _color, ...inherited } = process.env;
   const env = { ...inherited, NO_COLOR: '1', DFS_COORDINATOR: cluster.coordinator.address };
@@ -88,5 +88,7 @@ it('installs from packed tarballs outside the workspace and runs every README ex
   expect(outputs[1]).toMatch(/checksum matches: true/);
   expect(outputs[1]).toMatch(/upload canceled: the operation was canceled/);
   expect(outputs[2]).toMatch(/^NotFound - \/no\/such\/file does not exist$/m);
-  expect(outputs[3]).toMatch(/^\/readme\/hello\.txt 11 bytes, sha256 [0-9a-f]{64}$/m);
+  expect(outputs[3]).toMatch(/^0 chunk\(s\) under-replicated, 0 missing, 0 being copied$/m);
+  expect(outputs[3]).toMatch(/^fsck: 1 healthy, 0 not$/m);
+  expect(outputs[4]).toMatch(/^\/readme\/hello\.txt 11 bytes, sha256 [0-9a-f]{64}$/m);
 });

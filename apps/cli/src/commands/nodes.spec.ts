@@ -19,7 +19,24 @@ const node = (n: number, more: Partial<NodeInfo> = {}): NodeInfo => ({
   ...more,
 });
 
-const status: ClusterStatus = { nodesHealthy: 2, nodesSuspect: 1, nodesDead: 0, capacityBytes: 300 * GiB, usedBytes: 75 * GiB, files: 12, chunks: 40, underReplicatedChunks: 3 };
+const status: ClusterStatus = {
+  nodesHealthy: 2,
+  nodesSuspect: 1,
+  nodesDead: 0,
+  nodesDraining: 1,
+  nodesDrained: 0,
+  capacityBytes: 300 * GiB,
+  usedBytes: 75 * GiB,
+  files: 12,
+  chunks: 40,
+  underReplicatedChunks: 3,
+  oneCopyChunks: 1,
+  missingChunks: 1,
+  corruptChunks: 0,
+  queuedCopies: 2,
+  copiesInFlight: 1,
+  viewComplete: true,
+};
 
 describe('dfs nodes and dfs status (formatting, with a fake SDK client)', () => {
   beforeEach(() => {
@@ -51,16 +68,26 @@ describe('dfs nodes and dfs status (formatting, with a fake SDK client)', () => 
     });
   });
 
-  it('status: a summary of nodes, space, files, chunks and under-replicated chunks', async () => {
+  it('status: a summary of nodes, space, files, chunks and the healing counts', async () => {
     expect((await runCommand(Status, ['-h'])).stdout.split('\n')).toEqual([
-      'nodes             2 healthy, 1 suspect, 0 dead',
+      'nodes             2 healthy, 1 suspect, 0 dead, 1 draining, 0 drained',
       'capacity          300 GiB',
       'used              75 GiB (25%)',
       'files             12',
       'chunks            40',
-      'under-replicated  3 chunks',
+      'under-replicated  3 chunks (1 with one copy left)',
+      'missing           1 chunk',
+      'corrupt           0 chunks',
+      'copies            2 queued, 1 in flight',
+      'view              complete',
       '',
     ]);
     expect(JSON.parse((await runCommand(Status, ['--json'])).stdout)).toEqual(status);
+  });
+
+  it('status: says when the coordinator is still waiting for chunk reports', async () => {
+    useFakeClient({ status: async () => ({ ...status, viewComplete: false }) });
+    expect((await runCommand(Status, [])).stdout).toContain('\nview              incomplete: waiting for datanodes to report their chunks\n');
+    expect(JSON.parse((await runCommand(Status, ['--json'])).stdout)).toMatchObject({ viewComplete: false });
   });
 });

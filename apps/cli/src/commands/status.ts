@@ -4,10 +4,17 @@ import { formatFields } from '../format-fields.js';
 import { formatSize } from '../format-size.js';
 import { formatPercent } from '../format-percent.js';
 import { clusterStatusJson } from '../json-shapes.js';
+import { plural } from '../plural.js';
 
 export default class Status extends DfsCommand<typeof Status> {
-  static override summary = 'Summarize the cluster: nodes by state, capacity, files, chunks, under-replicated chunks.';
-  static override description = withExitCodes('--json prints the summary as one object (sizes in bytes).');
+  static override summary = 'Summarize the cluster: nodes by state, capacity, files, chunks, and how self-healing is doing.';
+  static override description = withExitCodes(
+    'under-replicated: chunks with fewer live copies than their replication, being copied again (one copy left: the most urgent, copied first); ' +
+      'missing: chunks with no readable copy; corrupt: chunks with a copy found corrupt, not whole again yet; ' +
+      'copies: re-replication copies waiting and running. ' +
+      'view: "complete" once every datanode has reported its chunks since the coordinator started; until then the chunk counts may be low and nothing is repaired. ' +
+      '--json prints the summary as one object (sizes in bytes).',
+  );
   static override examples = ['<%= config.bin %> status -h', '<%= config.bin %> status --json'];
   static override flags = { ...humanFlag };
 
@@ -19,12 +26,16 @@ export default class Status extends DfsCommand<typeof Status> {
     }
     const human = this.flags['human-readable'];
     const fields: [string, string][] = [
-      ['nodes', `${s.nodesHealthy} healthy, ${s.nodesSuspect} suspect, ${s.nodesDead} dead`],
+      ['nodes', `${s.nodesHealthy} healthy, ${s.nodesSuspect} suspect, ${s.nodesDead} dead, ${s.nodesDraining} draining, ${s.nodesDrained} drained`],
       ['capacity', formatSize(s.capacityBytes, human)],
       ['used', `${formatSize(s.usedBytes, human)} (${formatPercent(s.usedBytes, s.capacityBytes)})`],
       ['files', String(s.files)],
       ['chunks', String(s.chunks)],
-      ['under-replicated', `${s.underReplicatedChunks} chunks`],
+      ['under-replicated', `${plural(s.underReplicatedChunks, 'chunk')} (${s.oneCopyChunks} with one copy left)`],
+      ['missing', plural(s.missingChunks, 'chunk')],
+      ['corrupt', plural(s.corruptChunks, 'chunk')],
+      ['copies', `${s.queuedCopies} queued, ${s.copiesInFlight} in flight`],
+      ['view', s.viewComplete ? 'complete' : 'incomplete: waiting for datanodes to report their chunks'],
     ];
     for (const line of formatFields(fields)) this.print(line);
   }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, stopAllProcesses, type TestCluster } from '@dfs/test-cluster';
+import { startCluster, stopAllProcesses, type StartClusterOptions, type TestCluster } from '@dfs/test-cluster';
 import { killAllDfs, runDfs, type DfsRun, type RunDfsOptions } from './run-dfs.js';
 
 /** A real cluster for one spec file, and `dfs` pointed at it. */
@@ -12,19 +12,22 @@ export interface CliCluster {
   readonly address: string;
   /** A temp directory for local files; also the HOME of every run. */
   readonly work: string;
+  /** The processes, to kill or restart a datanode. */
+  readonly cluster: TestCluster;
 }
 
 /**
- * Starts a coordinator and three datanodes (real processes on 127.0.0.1 and
- * ephemeral ports) before the file's tests and stops them after, also when a
- * test fails; any dfs child still running is killed too.
+ * Starts a coordinator and three datanodes (or as `options` say: real
+ * processes on 127.0.0.1 and ephemeral ports) before the file's tests and
+ * stops them after, also when a test fails; any dfs child still running is
+ * killed too.
  */
-export function useCliCluster(name: string): CliCluster {
+export function useCliCluster(name: string, options: Omit<StartClusterOptions, 'name'> = {}): CliCluster {
   let cluster: TestCluster | undefined;
   let work = '';
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), `dfs-cli-${name}-`));
-    cluster = await startCluster({ name: `cli-${name}` });
+    cluster = await startCluster({ ...options, name: `cli-${name}` });
   });
   afterAll(async () => {
     await killAllDfs();
@@ -39,6 +42,9 @@ export function useCliCluster(name: string): CliCluster {
     },
     get work() {
       return work;
+    },
+    get cluster() {
+      return cluster!;
     },
   };
 }
