@@ -37,6 +37,11 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `\nDFS running: coordinator ${coordinator.ready!.address}, ${DATANODES} datanodes on 127.0.0.1:${FIRST_PORT}-${FIRST_PORT + DATANODES - 1} (gRPC and Connect over h2c).\n` +
+      'Try it from another shell in this directory:\n' +
+      '  echo hello | npx dfs put - /hello.txt\n' +
+      '  npx dfs ls -l /\n' +
+      '  npx dfs get /hello.txt -\n' +
+      '  npx dfs status\n' +
       'Ctrl-C stops everything; files stay in .dfs/ for the next start.\n',
   );
   let stopping = false;
