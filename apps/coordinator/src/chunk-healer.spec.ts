@@ -125,6 +125,20 @@ describe('ChunkHealer', () => {
     expect(h.counts()).toMatchObject({ inFlight: 0, queued: 1 });
   });
 
+  it('counts a copy still running for a chunk healed another way as in flight, not queued', async () => {
+    await cluster({ n1: '', n2: '', n3: '', n4: '' });
+    const { chunks } = await commit('/h', [['n1', 'n2', 'n3']]);
+    const h = healer();
+    await kill('n3');
+    await h.nodeLost('n3');
+    h.schedule();
+    expect(h.counts()).toMatchObject({ underReplicated: 1, queued: 0, inFlight: 1 });
+    // n3 comes back with its copy before the copy to n4 reports.
+    await membership.register({ nodeId: 'n3', address: '127.0.0.1:3', stats: { capacityBytes: 100 * GiB, usedBytes: 0, freeBytes: 100 * GiB, chunkCount: 0, activeTransfers: 0 } });
+    await h.check([chunks[0]!.chunkId]);
+    expect(h.counts()).toMatchObject({ underReplicated: 0, queued: 0, inFlight: 1 });
+  });
+
   it('trims surplus copies from the fullest nodes, but only with a complete view', async () => {
     await cluster({ n1: '', n2: '', n3: '', n4: '' });
     const { chunks } = await commit('/s', [['n1', 'n2', 'n3', 'n4']]);

@@ -191,7 +191,10 @@ export class ChunkHealer {
     for (const w of this.wants.values()) if (w.live <= 1) oneCopy++;
     let corrupt = 0;
     for (const id of this.corrupt) if (this.wants.has(id) || this.missing.has(id)) corrupt++;
-    return { underReplicated: this.wants.size, oneCopy, missing: this.missing.size, corrupt, queued: this.wants.size - this.inFlight.size, inFlight: this.inFlight.size };
+    let queued = 0;
+    // A copy can still be in flight for a chunk no longer wanted (healed another way): not queued.
+    for (const id of this.wants.keys()) if (!this.inFlight.has(id)) queued++;
+    return { underReplicated: this.wants.size, oneCopy, missing: this.missing.size, corrupt, queued, inFlight: this.inFlight.size };
   }
 
   /** Whether a chunk still waits for copies (or has none left to copy from). */

@@ -29,6 +29,8 @@ export class Healing {
   /** Draining nodes whose chunks have been evaluated (so "nothing queued" means done). */
   private readonly drainChecked = new Map<string, Promise<void>>();
   private lastScan = 0;
+  /** Nodes that registered and whose first report since is not in yet. */
+  private readonly rejoined = new Set<string>();
   /** When each node was last asked for a full report (at registration, or in a heartbeat answer). */
   private readonly reportAsked = new Map<string, number>();
   private scanning = false;
@@ -60,6 +62,7 @@ export class Healing {
   registered(nodeId: string): void {
     this.replicas.expectReport(nodeId);
     this.reportAsked.set(nodeId, Date.now());
+    this.rejoined.add(nodeId);
   }
 
   /**
@@ -81,8 +84,14 @@ export class Healing {
     this.orphans.reported(nodeId, unknown);
     const { added, dropped } = this.replicas.reportBatch(nodeId, reportId, chunkIds, last);
     if (last) this.logger.info({ nodeId, added: added.length, dropped: dropped.length, viewComplete: this.viewComplete() }, 'chunk report applied');
-    // New copies may be surplus (a node back from the dead); lost ones may leave chunks short.
+    // Lost copies may leave chunks short; new ones may be surplus.
     await this.healer.check([...added, ...dropped]);
+    if (last && this.rejoined.delete(nodeId)) {
+      // A node that registered again (restarted, or back from the dead) counts
+      // again for every chunk it holds, which its copies may now make surplus.
+      // In the background: a big node's check must not hold up its report.
+      void this.healer.check(this.replicas.chunksOn(nodeId)).catch((err: unknown) => this.logger.warn({ nodeId, err: DfsError.from(err).rawMessage }, 'checking a returning node\'s chunks failed'));
+    }
   }
 
   async heartbeat(nodeId: string, removed: readonly string[], corrupt: readonly string[], outcomes: readonly CopyOutcome[]): Promise<void> {

@@ -1,0 +1,239 @@
+// Self-healing on six datanodes, R=3: a lost node's chunks are copied back
+// to three live replicas (recovery time and rate printed), the chunks left
+// with one copy first; a corrupt copy is found by the scrubber and replaced;
+// deletes reach a node that was down; a coordinator restart deletes no live
+// chunk; a drained node can be removed with nothing under-replicated.
+import { createHash, randomBytes } from 'node:crypto';
+import { createClientPool, type ClientPool } from '@dfs/client-pool';
+import { CoordinatorService, DatanodeService, NodeState, newChunkId, type ClusterStatusResponse } from '@dfs/proto';
+import { createDfsClient, type DfsClient } from '@dfs/sdk';
+import { frameBytes, writeChunkStream } from '@dfs/streamer';
+import { eventually } from '@dfs/test-cluster';
+import { startE2eCluster, type E2eCluster, type E2eNode } from './test/e2e-cluster.js';
+import { chunksOf, readEveryReplica, sha256 } from './test/replicas.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+/** Data one datanode must hold before it is killed (the issue asks for 1 GiB; E2E_HEAL_GIB overrides). */
+const HOLD_BYTES = Number(process.env['E2E_HEAL_GIB'] ?? 1) * GiB;
+
+let pool: ClientPool;
+beforeAll(() => void (pool = createClientPool()));
+afterAll(() => pool.close());
+
+function status(cluster: E2eCluster): Promise<ClusterStatusResponse> {
+  return pool.client(CoordinatorService, cluster.coordinator).clusterStatus({});
+}
+
+async function stateOf(cluster: E2eCluster, nodeId: string): Promise<NodeState | undefined> {
+  return (await pool.client(CoordinatorService, cluster.coordinator).listNodes({})).nodes.find((n) => n.nodeId === nodeId)?.state;
+}
+
+/** Waits until nothing is under-replicated, missing or being copied (with `dead` nodes declared dead). */
+async function waitHealed(cluster: E2eCluster, dead: number, timeoutMs: number): Promise<void> {
+  let last: ClusterStatusResponse | undefined;
+  const ok = await eventually(
+    async () => {
+      last = await status(cluster);
+      return last.nodesDead === dead && last.viewComplete && last.underReplicatedChunks === 0n && last.missingChunks === 0n && last.copiesInFlight === 0n;
+    },
+    timeoutMs,
+    200,
+  );
+  if (!ok) throw new Error(`not healed within ${timeoutMs} ms: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}; logs: ${cluster.logs.join(', ')}`);
+}
+
+/** Uploads `size` random bytes from a stream (never all in memory); returns the SHA-256. */
+async function uploadRandom(dfs: DfsClient, path: string, size: number, chunkSize: number): Promise<string> {
+  const hash = createHash('sha256');
+  async function* pieces() {
+    for (let left = size; left > 0; left -= chunkSize) {
+      const piece = randomBytes(Math.min(chunkSize, left));
+      hash.update(piece);
+      yield piece;
+    }
+  }
+  await dfs.upload(path, pieces(), { chunkSize });
+  return hash.digest('hex');
+}
+
+async function mostLoaded(cluster: E2eCluster): Promise<{ node: E2eNode; chunks: number }> {
+  const counts = await Promise.all(cluster.datanodes.map(async (d) => (await d.chunkIds()).length));
+  const i = counts.indexOf(Math.max(...counts));
+  return { node: cluster.datanodes[i]!, chunks: counts[i]! };
+}
+
+describe('re-replication', () => {
+  const CHUNK = 8 * MiB;
+  let cluster: E2eCluster;
+  let dfs: DfsClient;
+  const files = new Map<string, string>();
+
+  beforeAll(async () => {
+    cluster = await startE2eCluster({ name: 'e2e-heal' });
+    dfs = createDfsClient({ coordinators: cluster.coordinator, idleTimeoutMs: 15_000 });
+    // Every node ends up with about size × 3 / 6: twice HOLD_BYTES in all, and a little more.
+    const fileSize = 256 * MiB;
+    const count = Math.ceil((2 * HOLD_BYTES * 1.1) / fileSize);
+    for (let i = 0; i < count; i += 2) {
+      const batch = [i, i + 1].filter((j) => j < count).map(async (j) => files.set(`/heal/f${j}`, await uploadRandom(dfs, `/heal/f${j}`, fileSize, CHUNK)));
+      await Promise.all(batch);
+    }
+  }, 900_000);
+
+  afterAll(async () => {
+    await dfs?.close();
+    await cluster?.stop();
+  });
+
+  /** Every chunk on exactly three live nodes (surplus copies of a returned node are trimmed), each copy read back verified. */
+  async function expectAllWhole(): Promise<void> {
+    const exact = await eventually(async () => {
+      for (const path of files.keys()) if ((await chunksOf(cluster.coordinator, path)).some((c) => c.replicas.length !== 3)) return false;
+      return true;
+    }, 60_000);
+    expect(exact).toBe(true);
+    for (const [path, sha] of files) expect(await readEveryReplica(cluster.coordinator, path, 3)).toMatchObject({ sha256: sha });
+  }
+
+  it('brings every chunk of a killed node holding 1 GiB back to three live copies, and says how fast', async () => {
+    const { node, chunks } = await mostLoaded(cluster);
+    const held = chunks * CHUNK;
+    expect(held).toBeGreaterThanOrEqual(HOLD_BYTES);
+    const killedAt = Date.now();
+    await node.kill();
+    expect(await eventually(async () => (await status(cluster)).nodesDead === 1, 60_000, 100)).toBe(true);
+    const deadAt = Date.now();
+    await waitHealed(cluster, 1, 900_000);
+    const healedAt = Date.now();
+    const seconds = (healedAt - deadAt) / 1000;
+    console.log(
+      `re-replication of ${chunks} chunks (${(held / MiB).toFixed(0)} MiB) lost with one of six datanodes: ` +
+        `${seconds.toFixed(1)} s after it was declared dead (${((healedAt - killedAt) / 1000).toFixed(1)} s after the kill), ` +
+        `${(held / 1e6 / seconds).toFixed(1)} MB/s`,
+    );
+    await expectAllWhole();
+  });
+
+  it('restores chunks left with one copy before those with two when two nodes die at once', async () => {
+    // The node killed above comes back: its copies are surplus now, and are trimmed.
+    await cluster.heal();
+    await waitHealed(cluster, 0, 300_000);
+    const victims = cluster.datanodes.slice(0, 2);
+    await Promise.all(victims.map((d) => d.kill()));
+    expect(await eventually(async () => (await status(cluster)).nodesDead === 2, 60_000, 100)).toBe(true);
+    const samples: { oneCopy: number; under: number }[] = [];
+    const done = await eventually(
+      async () => {
+        const s = await status(cluster);
+        samples.push({ oneCopy: Number(s.oneCopyChunks), under: Number(s.underReplicatedChunks) });
+        return s.underReplicatedChunks === 0n && s.missingChunks === 0n && s.copiesInFlight === 0n;
+      },
+      900_000,
+      100,
+    );
+    expect(done).toBe(true);
+    const first = samples.findIndex((s) => s.oneCopy > 0);
+    expect({ first, samples: samples.slice(0, 10) }).toMatchObject({ first: expect.any(Number) });
+    expect(first).toBeGreaterThanOrEqual(0);
+    // The first moment after that no chunk is down to one copy, chunks with two copies are still waiting.
+    const oneCopyDone = samples.slice(first).find((s) => s.oneCopy === 0)!;
+    expect(oneCopyDone.under).toBeGreaterThan(0);
+    await expectAllWhole();
+  });
+});
+
+describe('repair and cleanup', () => {
+  let cluster: E2eCluster;
+  let dfs: DfsClient;
+
+  beforeAll(async () => {
+    cluster = await startE2eCluster({
+      name: 'e2e-repair',
+      coordinatorEnv: { DFS_GC_DELAY: '0s', DFS_ORPHAN_GRACE: '3s' },
+      datanodeEnv: { DATANODE_SCRUB_RATE: '64MiB', DATANODE_SCRUB_INTERVAL: '500ms' },
+    });
+    dfs = createDfsClient({ coordinators: cluster.coordinator, idleTimeoutMs: 10_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await dfs?.close();
+    await cluster?.stop();
+  });
+
+  const nodeAt = (address: string) => cluster.datanodes.find((d) => d.address === address)!;
+
+  it('a flipped byte is found by the scrubber and replaced from a good copy; downloads stay correct meanwhile', async () => {
+    const data = randomBytes(8 * MiB);
+    await dfs.upload('/repair/scrubbed', data, { chunkSize: MiB });
+    const chunk = (await chunksOf(cluster.coordinator, '/repair/scrubbed'))[3]!;
+    await nodeAt(chunk.replicas[1]!.address).corrupt(chunk.chunkId);
+    let reads = 0;
+    const healed = await eventually(async () => {
+      const got = createHash('sha256');
+      for await (const part of dfs.createReadStream('/repair/scrubbed')) got.update(part as Buffer);
+      expect(got.digest('hex')).toBe(sha256(data));
+      reads++;
+      // Every listed copy reads back verified: the bad one is no longer offered.
+      return readEveryReplica(cluster.coordinator, '/repair/scrubbed', 3).then(
+        () => true,
+        () => false,
+      );
+    }, 60_000);
+    expect(healed).toBe(true);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('a file deleted while one of its nodes is down: the node deletes its copies when it is back', async () => {
+    await dfs.upload('/repair/deleted', randomBytes(4 * MiB), { chunkSize: MiB });
+    const ids = (await chunksOf(cluster.coordinator, '/repair/deleted')).map((c) => c.chunkId);
+    const [first] = await chunksOf(cluster.coordinator, '/repair/deleted');
+    const down = nodeAt(first!.replicas[0]!.address);
+    await down.kill();
+    await dfs.delete('/repair/deleted');
+    // Declared dead meanwhile, so it comes back through registration and a full report.
+    expect(await eventually(async () => (await stateOf(cluster, down.nodeId)) === NodeState.DEAD, 60_000, 100)).toBe(true);
+    await down.start();
+    const gone = await eventually(async () => {
+      const held = new Set((await Promise.all(cluster.datanodes.map((d) => d.chunkIds()))).flat());
+      return ids.every((id) => !held.has(id));
+    }, 60_000);
+    expect(gone).toBe(true);
+    await cluster.heal();
+  });
+
+  it('a coordinator restart deletes no live chunk; a true orphan goes after the grace period', async () => {
+    for (let i = 0; i < 5; i++) await dfs.upload(`/repair/live/f${i}`, randomBytes(2 * MiB), { chunkSize: MiB });
+    // A chunk no upload placed: stored straight on a datanode.
+    const orphanId = newChunkId();
+    const host = cluster.datanodes[0]!;
+    await writeChunkStream(pool.client(DatanodeService, host.address), { chunkId: orphanId, frames: frameBytes((async function* () { yield randomBytes(1000); })(), 64 * 1024), minReplicas: 1 });
+    // The copies of these files, node by node (earlier scenarios may still be trimming surplus copies of theirs).
+    const live = new Set<string>();
+    for (let i = 0; i < 5; i++) for (const c of await chunksOf(cluster.coordinator, `/repair/live/f${i}`)) live.add(c.chunkId);
+    const copies = async () => Promise.all(cluster.datanodes.map(async (d) => (await d.chunkIds()).filter((id) => live.has(id)).sort()));
+    const before = await copies();
+    expect(before.flat()).toHaveLength(live.size * 3);
+    await cluster.restartCoordinator();
+    await cluster.heal();
+    expect(await eventually(async () => (await status(cluster)).viewComplete, 60_000)).toBe(true);
+    const orphanGone = await eventually(async () => !(await host.chunkIds()).includes(orphanId), 60_000);
+    expect(orphanGone).toBe(true);
+    expect(await copies()).toEqual(before);
+    for (let i = 0; i < 5; i++) await expect(readEveryReplica(cluster.coordinator, `/repair/live/f${i}`, 3)).resolves.toMatchObject({ chunks: 2 });
+  });
+
+  it('a drained node can be stopped with nothing under-replicated', async () => {
+    const data = randomBytes(16 * MiB);
+    await dfs.upload('/repair/drain', data, { chunkSize: MiB });
+    const { node } = await mostLoaded(cluster);
+    await pool.client(CoordinatorService, cluster.coordinator).drainNode({ nodeId: node.nodeId });
+    expect(await eventually(async () => (await stateOf(cluster, node.nodeId)) === NodeState.DRAINED, 120_000, 200)).toBe(true);
+    await node.kill();
+    expect(await eventually(async () => (await stateOf(cluster, node.nodeId)) === NodeState.DEAD, 60_000, 100)).toBe(true);
+    await waitHealed(cluster, 1, 10_000);
+    const s = await status(cluster);
+    expect([s.underReplicatedChunks, s.missingChunks]).toEqual([0n, 0n]);
+    expect(await readEveryReplica(cluster.coordinator, '/repair/drain', 3)).toMatchObject({ sha256: sha256(data) });
+  });
+});
