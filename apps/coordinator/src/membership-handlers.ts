@@ -16,6 +16,7 @@ const STATE: Record<NodeRecord['state'], NodeState> = {
 };
 
 const REFERENCE_CHECKS_IN_FLIGHT = 16;
+const COUNTS_MAX_AGE_MS = 5_000;
 
 /** RegisterNode, Heartbeat, ReportChunks, ListNodes, ClusterStatus, DrainNode. */
 export function membershipHandlers(
@@ -24,6 +25,17 @@ export function membershipHandlers(
   deletions: ChunkDeletions,
   healing: Healing,
 ): Partial<ServiceImpl<typeof CoordinatorService>> {
+  // File and chunk totals cost a scan of every file record on etcd: status pages
+  // polled every second share one count for a few seconds.
+  let counted: { at: number; counts: Promise<{ files: number; chunks: number }> } | undefined;
+  const fileCounts = () => {
+    if (!counted || Date.now() - counted.at > COUNTS_MAX_AGE_MS) {
+      const counts = store.counts();
+      counted = { at: Date.now(), counts };
+      counts.catch(() => (counted = undefined));
+    }
+    return counted.counts;
+  };
   return {
     async registerNode(req) {
       const node = await membership.register({ nodeId: req.nodeId, address: req.address, zone: req.zone, stats: statsOf(req.stats) });
@@ -78,7 +90,7 @@ export function membershipHandlers(
     async clusterStatus() {
       const counts = membership.counts();
       const nodes = membership.nodes();
-      const { files, chunks } = await store.counts();
+      const { files, chunks } = await fileCounts();
       const health = healing.counts();
       return {
         nodesHealthy: counts.healthy,
