@@ -27,14 +27,22 @@ export async function chunksOf(coordinator: string, path: string, pool?: ClientP
  * Reads every copy of every chunk of `path` from its own datanode (each read
  * verifies the block digests and the chunk checksum) and checks there are
  * `replication` copies on distinct nodes. Returns the SHA-256 of the file as
- * assembled from the first copies, to compare with what was uploaded.
+ * assembled from the first copies, to compare with what was uploaded; with
+ * `only`, reads just those chunks (and returns no SHA-256).
  */
-export async function readEveryReplica(coordinator: string, path: string, replication: number): Promise<{ sha256: string; chunks: number }> {
+export async function readEveryReplica(
+  coordinator: string,
+  path: string,
+  replication: number,
+  options: { only?: ReadonlySet<string> } = {},
+): Promise<{ sha256: string; chunks: number }> {
   const pool = createClientPool();
   try {
     const chunks = await chunksOf(coordinator, path, pool);
     const file = createHash('sha256');
     for (const chunk of chunks) {
+      // With `only`, just those chunks are read (the file's SHA-256 is then not returned).
+      if (options.only && !options.only.has(chunk.chunkId)) continue;
       const nodes = chunk.replicas.map((r) => r.nodeId);
       if (new Set(nodes).size !== nodes.length || nodes.length !== replication) {
         throw new Error(`chunk ${chunk.index} of ${path} is on ${nodes.length} node(s) [${nodes.join(', ')}], expected ${replication} distinct`);
@@ -50,7 +58,7 @@ export async function readEveryReplica(coordinator: string, path: string, replic
         if (BigInt(size) !== chunk.size) throw new Error(`copy of chunk ${chunk.index} on ${replica.nodeId} has ${size} bytes, expected ${chunk.size}`);
       }
     }
-    return { sha256: file.digest('hex'), chunks: chunks.length };
+    return { sha256: options.only ? '' : file.digest('hex'), chunks: chunks.length };
   } finally {
     await pool.close();
   }
