@@ -8,8 +8,21 @@ export function sizeFlag(text: string, flag: string): number {
   return bytes;
 }
 
-/** Runs a benchmark's main and exits with its code; on a crash, kills every process it started first. */
-export function runBenchmark(main: () => Promise<number>): void {
+/**
+ * Runs a benchmark's main and exits with its code; on a crash, or on
+ * SIGINT/SIGTERM (Ctrl-C), kills every process it started first (their
+ * default would end this process without its exit hooks). `afterSignal`
+ * then removes what main would have cleaned up in its own finally blocks.
+ */
+export function runBenchmark(main: () => Promise<number>, afterSignal?: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`benchmark stopped by ${signal}\n`);
+      void stopAllProcesses()
+        .then(afterSignal)
+        .finally(() => process.exit(130));
+    });
+  }
   main().then(
     (code) => process.exit(code),
     (err) => {

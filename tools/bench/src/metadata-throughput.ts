@@ -5,26 +5,13 @@
 // --endpoints it starts its own etcd on loopback.
 //
 //   node tools/bench/dist/metadata-throughput.js [--backends embedded,etcd] [--files 100000]
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createMetadataStore, type CommitInput, type MetadataStore } from '@dfs/metadata';
+import { createMetadataStore, type MetadataStore } from '@dfs/metadata';
 import { startEtcd, stopAllProcesses, type EtcdServer } from '@dfs/test-cluster';
-
-function commitInput(path: string): CommitInput {
-  return {
-    uploadId: randomBytes(16).toString('hex'),
-    path,
-    size: 1024,
-    sha256: new Uint8Array(32),
-    chunkSize: 1024,
-    replication: 3,
-    overwrite: false,
-    chunks: [{ chunkId: randomBytes(16).toString('hex'), index: 0, size: 1024, sha256: new Uint8Array(32), replicas: ['n1', 'n2', 'n3'] }],
-  };
-}
+import { commitInput } from './commit-input.js';
 
 function report(backend: string, what: string, count: number, ms: number): Record<string, number | string> {
   const perSecond = Math.round((count * 1000) / ms);

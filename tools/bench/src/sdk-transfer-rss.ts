@@ -6,9 +6,8 @@
 // local path, upload from a stream (a Readable of unknown length), download
 // to a local path, download to a Writable. Not a timed test: throughput is
 // printed, never asserted.
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,10 @@ import { parseArgs } from 'node:util';
 import { createDfsClient } from '@dfs/sdk';
 import { startCluster } from '@dfs/test-cluster';
 import { runBenchmark, sizeFlag } from './bench-cli.js';
+import { fileSha256 } from './file-sha256.js';
 import { mib, procMemory } from './proc-memory.js';
+import { spawnJson } from './spawn-json.js';
+import { writeRandomFile } from './write-random-file.js';
 
 const PHASES = ['upload-file', 'upload-stream', 'download-file', 'download-stream'] as const;
 type Phase = (typeof PHASES)[number];
@@ -106,7 +108,7 @@ async function runPhase(phase: Phase): Promise<PhaseResult> {
         break;
       case 'download-file':
         info = await dfs.download('/bench/from-file', local, options);
-        sha256 = await sha256Of(local);
+        sha256 = await fileSha256(local);
         break;
       case 'download-stream': {
         const hash = createHash('sha256');
@@ -123,34 +125,8 @@ async function runPhase(phase: Phase): Promise<PhaseResult> {
   return { phase, bytes: info.size, seconds, peakRss: (await procMemory(process.pid)).peakRss, sha256 };
 }
 
-async function spawnPhase(phase: Phase, coordinator: string, local: string): Promise<PhaseResult> {
-  const args = [__filename, '--phase', phase, '--coordinator', coordinator, '--local', local, '--concurrency', values.concurrency!];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`${phase} client exited with code ${code}`);
-  return JSON.parse(out.trim().split('\n').pop()!) as PhaseResult;
-}
-
-/** Random bytes, a MiB at a time; returns their SHA-256. */
-async function writeRandomFile(path: string, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(path);
-  for (let left = size; left > 0; ) {
-    const piece = randomBytes(Math.min(left, 1024 * 1024));
-    hash.update(piece);
-    left -= piece.length;
-    if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  return hash.digest('hex');
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const piece of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(piece as Buffer);
-  return hash.digest('hex');
+function spawnPhase(phase: Phase, coordinator: string, local: string): Promise<PhaseResult> {
+  return spawnJson<PhaseResult>(__filename, ['--phase', phase, '--coordinator', coordinator, '--local', local, '--concurrency', values.concurrency!]);
 }
 
 runBenchmark(main);
