@@ -1,8 +1,11 @@
+import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
+import http2 from 'node:http2';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { ChunkHasher, newChunkId } from '@dfs/proto';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ChunkHasher, ReadChunkRequestSchema, newChunkId } from '@dfs/proto';
 import { startDatanodeProcess, stopAllProcesses, workspaceRoot, type DatanodeProcess } from '@dfs/test-cluster';
 import { MiB, random } from './test/chunk-client.js';
 
@@ -62,6 +65,48 @@ describe('gRPC interop (grpc-js + proto-loader)', () => {
       call.on('end', resolve);
     });
     expect(Buffer.concat(parts).equals(data)).toBe(true);
+  });
+
+  it('replies uncompressed to clients that accept gzip (chunk bytes are not worth the CPU)', async () => {
+    const data = random(64 * 1024);
+    const chunkId = newChunkId();
+    const digest = new ChunkHasher().update(data).digest();
+    await new Promise<void>((resolve, reject) => {
+      const call = client['WriteChunk']!() as grpc.ClientDuplexStream<unknown, unknown>;
+      call.on('data', () => undefined);
+      call.on('error', reject);
+      call.on('end', resolve);
+      call.write({ header: { chunkId, size: String(data.length), sha256: Buffer.from(digest.sha256) } });
+      call.write({ frame: { offset: '0', data } });
+      call.write({ trailer: { size: String(data.length), sha256: Buffer.from(digest.sha256) } });
+      call.end();
+    });
+    const request = toBinary(ReadChunkRequestSchema, create(ReadChunkRequestSchema, { chunkId }));
+    const envelope = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), request]);
+    envelope.writeUInt32BE(request.length, 1);
+    const session = http2.connect(`http://${node.ready!.address}`);
+    try {
+      for (const headers of [
+        { 'content-type': 'application/grpc+proto', te: 'trailers', 'grpc-accept-encoding': 'gzip' },
+        { 'content-type': 'application/connect+proto', 'connect-accept-encoding': 'gzip' },
+      ]) {
+        const req = session.request({ ':method': 'POST', ':path': '/dfs.v1.DatanodeService/ReadChunk', ...headers });
+        req.end(envelope);
+        const [response] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
+        const pieces: Buffer[] = [];
+        for await (const piece of req) pieces.push(piece as Buffer);
+        expect(response[':status']).toBe(200);
+        // The encoding may be negotiated, but no message may use it: each
+        // envelope's flags byte has the compressed bit (1) clear.
+        const body = Buffer.concat(pieces);
+        const flags: number[] = [];
+        for (let at = 0; at < body.length; at += 5 + body.readUInt32BE(at + 1)) flags.push(body[at]!);
+        expect(body.length).toBeGreaterThan(data.length);
+        expect(flags.filter((f) => (f & 1) !== 0)).toEqual([]);
+      }
+    } finally {
+      session.close();
+    }
   });
 
   it('gets gRPC status codes for bad input', async () => {

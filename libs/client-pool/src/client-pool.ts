@@ -108,6 +108,9 @@ export function createClientPool(init: ClientPoolInit = {}): ClientPool {
         readMaxBytes: options.readMaxBytes,
         writeMaxBytes: options.writeMaxBytes,
         defaultTimeoutMs: options.timeoutMs > 0 ? options.timeoutMs : undefined,
+        // Ask no server to compress: DFS runs on a LAN, where CPU, not bandwidth,
+        // limits throughput, and chunk bytes rarely compress.
+        acceptCompression: [],
       };
       const transport =
         options.protocol === 'grpc' ? createGrpcTransport(common) : createConnectTransport({ ...common, httpVersion: '2' });
