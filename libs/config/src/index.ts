@@ -7,3 +7,4 @@ export { zDuration, parseDuration } from './z-duration.js';
 export { zPort } from './z-port.js';
 export { zHostPort } from './z-host-port.js';
 export { EXIT_CONFIG, loadConfigOrExit } from './load-config-or-exit.js';
+export { SERVICE_NODE_ARGS } from './service-node-args.js';

@@ -80,6 +80,11 @@ async function* verifiedRead(responses: AsyncIterable<ReadChunkResponse>, option
   checkHeader(header, options, offset, end, what);
 
   let pos = offset;
+  // Verified bytes not yet handed out, and bytes of the block being hashed.
+  // Both are handed out once per frame, merged where they are adjacent in one
+  // frame's buffer: one piece per frame instead of one per 64 KiB block keeps
+  // a downloader's file writes (and every layer's per-piece work) 16x fewer.
+  let ready: Uint8Array[] = [];
   let pending: Uint8Array[] = [];
   let hash: Hash | undefined;
   for await (const res of it) {
@@ -96,7 +101,7 @@ async function* verifiedRead(responses: AsyncIterable<ReadChunkResponse>, option
       i += piece.length;
       pos += piece.length;
       if (blockStart < offset || blockEnd > end) {
-        yield piece; // partly covered edge block: verified by the node
+        ready.push(piece); // partly covered edge block: verified by the node
         continue;
       }
       hash ??= createHash('sha256');
@@ -105,14 +110,18 @@ async function* verifiedRead(responses: AsyncIterable<ReadChunkResponse>, option
       if (pos === blockEnd) {
         const want = header.blockSha256[block - header.firstBlock];
         if (!want || !bytesEqual(new Uint8Array(hash.digest()), want)) {
+          // Hand out what was verified first: a reader resumes on another replica after it.
+          for (const p of mergeAdjacent(ready)) yield p;
           throw corrupt(`${what}: block ${block} does not match its checksum; the replica is corrupt, read another`);
         }
         hash = undefined;
-        const ready = pending;
+        ready.push(...pending);
         pending = [];
-        for (const p of ready) yield p;
       }
     }
+    const out = ready;
+    ready = [];
+    for (const p of mergeAdjacent(out)) yield p;
   }
   if (pos !== end) {
     throw new DfsError(Code.DataLoss, `${what}: the stream ended at byte ${pos} of ${end}; try another replica`, { reason: 'TRUNCATED_STREAM' });
@@ -136,6 +145,20 @@ function checkHeader(header: ReadChunkHeader, options: ReadChunkStreamOptions, o
   if (first === 0 && count === blockCount(chunkSize) && !bytesEqual(rootOfBlockDigests(header.blockSha256), header.sha256)) {
     throw corrupt(`${what}: block digests do not match the chunk checksum; the replica is corrupt, read another`);
   }
+}
+
+/** Pieces that are consecutive views of one buffer become one view. */
+function mergeAdjacent(pieces: Uint8Array[]): Uint8Array[] {
+  const merged: Uint8Array[] = [];
+  for (const p of pieces) {
+    const last = merged[merged.length - 1];
+    if (last && last.buffer === p.buffer && last.byteOffset + last.byteLength === p.byteOffset) {
+      merged[merged.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + p.byteLength);
+    } else {
+      merged.push(p);
+    }
+  }
+  return merged;
 }
 
 function corrupt(message: string): DfsError {

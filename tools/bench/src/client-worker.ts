@@ -4,6 +4,7 @@
 // and prints the result as JSON; runClientJob() spawns it.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { SERVICE_NODE_ARGS } from '@dfs/config';
 import { createDfsClient, type DfsClient } from '@dfs/sdk';
 import { inParallel } from './in-parallel.js';
 import { procMemory } from './proc-memory.js';
@@ -30,9 +31,16 @@ export interface ClientJobResult {
   files?: number;
 }
 
+/**
+ * Node flags of the client process: the ones the SDK README recommends for
+ * applications that move large files (the same as the services'; see
+ * SERVICE_NODE_ARGS for why).
+ */
+export const CLIENT_NODE_ARGS: readonly string[] = SERVICE_NODE_ARGS;
+
 /** Runs `job` in a new client process. */
 export function runClientJob(job: ClientJob): Promise<ClientJobResult> {
-  return spawnJson<ClientJobResult>(__filename, ['--job', JSON.stringify(job)]);
+  return spawnJson<ClientJobResult>(__filename, ['--job', JSON.stringify(job)], { nodeArgs: CLIENT_NODE_ARGS });
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {

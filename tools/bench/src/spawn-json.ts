@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
  * outlives `timeoutMs` (default 30 minutes) is killed first (SIGKILL, by
  * its pid), as is one still running when this process exits.
  */
-export async function spawnJson<T>(script: string, args: string[], timeoutMs = 30 * 60_000): Promise<T> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function spawnJson<T>(script: string, args: string[], options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30 * 60_000;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

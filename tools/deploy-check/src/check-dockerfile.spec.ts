@@ -34,6 +34,7 @@ describe('checkDockerfile', () => {
     ['a missing HEALTHCHECK', edited(/HEALTHCHECK .*\n/, '', 'coordinator'), /target coordinator HEALTHCHECK: expected the exec form/],
     ['a HEALTHCHECK of another script', edited('dist/healthcheck.js', 'dist/health.js', 'datanode'), /HEALTHCHECK: runs \/app\/apps\/datanode\/dist\/health\.js .* expected apps\/datanode\/dist\/healthcheck\.js/],
     ['an ENTRYPOINT of the sources', edited('/app/apps/datanode/dist/main.js', '/app/apps/datanode/src/main.ts', 'datanode'), /ENTRYPOINT\/CMD: runs \/app\/apps\/datanode\/src\/main\.ts/],
+    ['a service started without the GC flags', edited('"node", "--initial-old-space-size=64", "/app/apps/datanode', '"node", "/app/apps/datanode', 'datanode'), /target datanode ENTRYPOINT\/CMD: expected the exec form \["node","--initial-old-space-size=64",/],
     ['a shell-form ENTRYPOINT', edited(/ENTRYPOINT .*/, 'ENTRYPOINT node /app/apps/coordinator/dist/main.js', 'coordinator'), /ENTRYPOINT\/CMD: expected the exec form/],
     ['a variable the app does not read', edited('DATA_DIR=/var/lib/dfs/datanode', 'DATA_DIR=/var/lib/dfs/datanode DATANODE_DATA=/x', 'datanode'), /target datanode ENV: sets DATANODE_DATA, which the datanode does not read/],
     ['a value the app refuses', edited('COORDINATOR_PORT=8080', 'COORDINATOR_PORT=http', 'coordinator'), /target coordinator ENV: the coordinator would refuse to start: COORDINATOR_PORT="http"/],

@@ -1,3 +1,4 @@
+import { SERVICE_NODE_ARGS } from '@dfs/config';
 import type { AppName } from './app-contracts.js';
 import { ENTRY_SCRIPT, healthcheckScript, isPinned, nodeScriptProblems, resolveSettings, unknownEnvProblems, type DeployContext } from './deploy-context.js';
 import { imageFacts, stageNamed, type Dockerfile } from './parse-dockerfile.js';
@@ -39,7 +40,8 @@ function targetProblems(dockerfile: Dockerfile, app: AppName, runs: string[], co
 
   const command = [...(image.entrypoint ?? []), ...(image.cmd ?? [])];
   // The CLI's CMD is its default arguments (--help); the script is what ENTRYPOINT runs.
-  problems.push(...nodeScriptProblems(`${where} ENTRYPOINT/CMD`, app === 'cli' ? image.entrypoint : command, ENTRY_SCRIPT[app], app, context));
+  // Services run with the flags the local and test clusters use; the CLI with none.
+  problems.push(...nodeScriptProblems(`${where} ENTRYPOINT/CMD`, app === 'cli' ? image.entrypoint : command, ENTRY_SCRIPT[app], app, context, app === 'cli' ? [] : SERVICE_NODE_ARGS));
   problems.push(...unknownEnvProblems(`${where} ENV`, app, Object.keys(image.env), context));
 
   if (!runs.some((run) => /\bnpm ci\b/.test(run) && /--omit=dev\b/.test(run) && new RegExp(`(--workspace|-w)[= ]apps/${app}\\b`).test(run))) {

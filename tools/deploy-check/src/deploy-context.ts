@@ -46,12 +46,23 @@ export function repoPathOf(image: ImageFacts, containerPath: string): string {
 }
 
 /** Problems with a command meant to run `script` with node inside `app`'s image; undefined or another command is one. */
-export function nodeScriptProblems(where: string, command: readonly unknown[] | undefined, script: string, app: AppName, context: DeployContext): string[] {
-  if (!command || command.length !== 2 || command[0] !== 'node' || typeof command[1] !== 'string') {
-    return [`${where}: expected the exec form ["node", "<path of ${script}>"], found ${JSON.stringify(command)}`];
+export function nodeScriptProblems(
+  where: string,
+  command: readonly unknown[] | undefined,
+  script: string,
+  app: AppName,
+  context: DeployContext,
+  /** Node flags expected before the script (the services' SERVICE_NODE_ARGS). */
+  nodeArgs: readonly string[] = [],
+): string[] {
+  const expected = JSON.stringify(['node', ...nodeArgs, `<path of ${script}>`]);
+  if (!command || command.length !== nodeArgs.length + 2 || command[0] !== 'node' || typeof command[command.length - 1] !== 'string') {
+    return [`${where}: expected the exec form ${expected}, found ${JSON.stringify(command)}`];
   }
-  const inRepo = repoPathOf(context.images[app], command[1]);
-  if (inRepo !== script) return [`${where}: runs ${command[1]} (${inRepo} in the repository), expected ${script}`];
+  if (nodeArgs.some((arg, i) => command[i + 1] !== arg)) return [`${where}: expected the exec form ${expected}, found ${JSON.stringify(command)}`];
+  const path = command[command.length - 1] as string;
+  const inRepo = repoPathOf(context.images[app], path);
+  if (inRepo !== script) return [`${where}: runs ${path} (${inRepo} in the repository), expected ${script}`];
   return context.exists(inRepo) ? [] : [`${where}: ${inRepo} does not exist: the build does not produce it (or did not run)`];
 }
 

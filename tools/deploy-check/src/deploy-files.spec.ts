@@ -18,7 +18,7 @@ describe('deploy/docker/Dockerfile', () => {
     expect(context.images.datanode).toMatchObject({
       workdir: '/app',
       user: '1000:1000',
-      entrypoint: ['node', '/app/apps/datanode/dist/main.js'],
+      entrypoint: ['node', '--initial-old-space-size=64', '/app/apps/datanode/dist/main.js'],
       healthcheck: ['node', '/app/apps/datanode/dist/healthcheck.js'],
     });
     expect(context.images.coordinator.baseImage).toMatch(/^node:20[\w.-]*-bookworm-slim$/);

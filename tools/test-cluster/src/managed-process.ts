@@ -9,6 +9,8 @@ export interface ManagedProcessOptions {
   name: string;
   /** Script run with this Node binary (ignored when `command` is set). */
   script: string;
+  /** Node flags put before the script (ignored when `command` is set). */
+  nodeArgs?: readonly string[];
   /** An executable to run instead of Node (e.g. etcd); `args` are its arguments. */
   command?: string;
   args?: string[];
@@ -51,8 +53,8 @@ export class ManagedProcess<Ready> {
     this.ready = undefined;
     await mkdir(dirname(this.options.logFile), { recursive: true });
     this.log = createWriteStream(this.options.logFile, { flags: 'a' });
-    const { command, script, args = [] } = this.options;
-    const child = spawn(command ?? process.execPath, command ? args : [script, ...args], {
+    const { command, script, nodeArgs = [], args = [] } = this.options;
+    const child = spawn(command ?? process.execPath, command ? args : [...nodeArgs, script, ...args], {
       env: { ...process.env, ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVICE_NODE_ARGS } from '@dfs/config';
 import { ManagedProcess } from './managed-process.js';
 import { workspaceRoot } from './workspace-root.js';
 
@@ -22,7 +23,7 @@ export interface StartAppOptions<Ready extends { port: number }> {
   readyWhen: (line: Record<string, unknown>) => Ready | undefined;
 }
 
-/** Starts a built DFS app on 127.0.0.1 and resolves when its log says it listens. */
+/** Starts a built DFS app (with SERVICE_NODE_ARGS) on 127.0.0.1 and resolves when its log says it listens. */
 export async function startAppProcess<Ready extends { port: number }>(o: StartAppOptions<Ready>): Promise<ManagedProcess<Ready> & { readonly dataDir: string }> {
   const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), `dfs-${o.name}-`)));
   const script = join(workspaceRoot(), `apps/${o.app}/dist/main.js`);
@@ -30,6 +31,8 @@ export async function startAppProcess<Ready extends { port: number }>(o: StartAp
   const proc = new ManagedProcess<Ready>({
     name: o.name,
     script,
+    // The flags production runs with: tests and benchmarks see the same GC.
+    nodeArgs: SERVICE_NODE_ARGS,
     args: o.args,
     logFile: o.logFile ?? `${dataDir}.log`,
     env: { [o.portVariable]: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...o.env, ...o.overrides },
