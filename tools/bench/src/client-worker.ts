@@ -24,6 +24,8 @@ export interface ClientJobResult {
   bytes: number;
   /** Duration of the measured operation(s) in seconds, keyed by phase: `main`, or upload/download/list for small files. */
   seconds: Record<string, number>;
+  /** CPU time (user + system, all threads) of this process during `main`, in seconds. */
+  cpuSeconds?: number;
   /** The client process's peak RSS in bytes, read at the end (VmHWM). */
   peakRss: number;
   sha256?: string;
@@ -43,21 +45,23 @@ export function runClientJob(job: ClientJob): Promise<ClientJobResult> {
   return spawnJson<ClientJobResult>(__filename, ['--job', JSON.stringify(job)], { nodeArgs: CLIENT_NODE_ARGS });
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const value = await fn();
-  return [value, (performance.now() - started) / 1000];
+  const used = process.cpuUsage(cpu);
+  return [value, (performance.now() - started) / 1000, (used.user + used.system) / 1e6];
 }
 
 async function doJob(dfs: DfsClient, job: ClientJob): Promise<Omit<ClientJobResult, 'peakRss'>> {
   switch (job.kind) {
     case 'upload': {
-      const [info, s] = await timed(() => dfs.upload(job.remote, job.local, { overwrite: true }));
-      return { bytes: info.size, seconds: { main: s }, sha256: info.sha256 };
+      const [info, s, cpu] = await timed(() => dfs.upload(job.remote, job.local, { overwrite: true }));
+      return { bytes: info.size, seconds: { main: s }, cpuSeconds: cpu, sha256: info.sha256 };
     }
     case 'download': {
-      const [info, s] = await timed(() => dfs.download(job.remote, job.local));
-      return { bytes: info.size, seconds: { main: s }, sha256: info.sha256 };
+      const [info, s, cpu] = await timed(() => dfs.download(job.remote, job.local));
+      return { bytes: info.size, seconds: { main: s }, cpuSeconds: cpu, sha256: info.sha256 };
     }
     case 'parallel-upload': {
       const [infos, s] = await timed(() =>

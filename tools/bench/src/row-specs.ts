@@ -53,6 +53,12 @@ export function rowSpecs(options: Pick<BenchOptions, 'metadata' | 'plan'>, coldR
 
     { id: 'large.upload', group: 'large file', label: `SDK upload of ${large} from a local file, R=${R}`, unit: 'MB/s', limit: 'limit.write-r', target: ratioAtLeast(0.55) },
     { id: 'large.download', group: 'large file', label: `SDK download of ${large} to a local file, cold`, unit: 'MB/s', limit: 'limit.disk-read', target: ratioAtLeast(0.35) },
+    ...(['upload', 'download'] as const).flatMap((kind): RowSpec[] => [
+      { id: `large.${kind}-cpu-client`, group: 'cpu', label: `client CPU per GB, ${large} ${kind}`, unit: 's/GB' },
+      { id: `large.${kind}-cpu-datanodes`, group: 'cpu', label: `datanodes' CPU per GB (all 3 together), ${large} ${kind}`, unit: 's/GB' },
+      { id: `large.${kind}-cpu-coordinator`, group: 'cpu', label: `coordinator CPU per GB, ${large} ${kind}`, unit: 's/GB' },
+      { id: `large.${kind}-cpu-ceiling`, group: 'cpu', label: `${kind} rate if all cores did nothing else (cores × GB / CPU s)`, unit: 'MB/s' },
+    ]),
     { id: 'large.upload-client-rss', group: 'memory', label: `client peak RSS, ${large} upload`, unit: 'MiB', target: under(200) },
     { id: 'large.download-client-rss', group: 'memory', label: `client peak RSS, ${large} download`, unit: 'MiB', target: under(200) },
     { id: 'large.upload-datanode-rss', group: 'memory', label: `datanode peak RSS (largest of 3), ${large} upload`, unit: 'MiB', target: under(300) },
