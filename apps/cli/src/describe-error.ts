@@ -1,8 +1,15 @@
-import { ConfigError } from '@dfs/config';
+import type * as DfsConfig from '@dfs/config';
 import { Errors } from '@oclif/core';
-import { isDfsError, type DfsError, type DfsErrorCode } from '@dfs/sdk';
+import type * as DfsSdk from '@dfs/sdk';
+import type { DfsError, DfsErrorCode } from '@dfs/sdk';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
+
+// @dfs/config (zod, yaml) and @dfs/sdk are required, not imported, and only
+// for an error that can be theirs: most failures (a usage error, a file that
+// is not there) would otherwise pay for loading them (issue 7: start-up time).
+const dfsConfig = () => require('@dfs/config') as typeof DfsConfig;
+const dfsSdk = () => require('@dfs/sdk') as typeof DfsSdk;
 
 /** What `dfs` knows when a command fails, to say more than the error alone. */
 export interface ErrorContext {
@@ -48,8 +55,8 @@ export function describeError(err: unknown, context: ErrorContext): ErrorReport 
   if (context.interrupted) return { message: 'interrupted', exitCode: ExitCode.Interrupted };
   if (err instanceof CliError) return { message: oneLine(err.message), exitCode: err.exitCode };
   // Before isDfsError: a ConfigError is a DfsError too, but its fix is in a file, not the cluster.
-  if (err instanceof ConfigError) return { message: `invalid configuration: ${err.problems.join('; ')}`, exitCode: ExitCode.Config };
-  if (isDfsError(err)) return describeDfsError(err, context);
+  if (isConfigError(err)) return { message: `invalid configuration: ${err.problems.join('; ')}`, exitCode: ExitCode.Config };
+  if (isSdkError(err)) return describeDfsError(err, context);
   // oclif rethrows a flag's own parse error (e.g. Flags.integer's) with "Parsing --flag" put in front.
   if (err instanceof Errors.CLIError || (err instanceof Error && err.message.startsWith('Parsing --'))) {
     return { message: usageMessage(err), exitCode: ExitCode.Usage };
@@ -59,6 +66,18 @@ export function describeError(err: unknown, context: ErrorContext): ErrorReport 
     return { message: errnoMessage(err as NodeJS.ErrnoException), exitCode: BY_ERRNO[errno]! };
   }
   return { message: oneLine(err instanceof Error ? err.message : String(err)), exitCode: ExitCode.Error };
+}
+
+/** A ConfigError always has its own `problems`; anything without them is not one, and needs no @dfs/config to tell. */
+function isConfigError(err: unknown): err is DfsConfig.ConfigError {
+  if (!(err instanceof Error) || !Object.hasOwn(err, 'problems')) return false;
+  return err instanceof dfsConfig().ConfigError;
+}
+
+/** The SDK's isDfsError, asked only about errors named "DfsError" (which it requires of every DfsError). */
+function isSdkError(err: unknown): err is DfsError {
+  if ((err as { name?: unknown } | null | undefined)?.name !== 'DfsError') return false;
+  return dfsSdk().isDfsError(err);
 }
 
 function describeDfsError(err: DfsError, context: ErrorContext): ErrorReport {

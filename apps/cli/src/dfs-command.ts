@@ -1,5 +1,6 @@
 import { Command, type Interfaces } from '@oclif/core';
-import { createDfsClient, type DfsClient, type FileInfo } from '@dfs/sdk';
+import type * as DfsSdk from '@dfs/sdk';
+import type { DfsClient, FileInfo } from '@dfs/sdk';
 import { globalFlags } from './dfs-flags.js';
 import { describeError } from './describe-error.js';
 import { fileInfoJson } from './json-shapes.js';
@@ -7,6 +8,11 @@ import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { ProgressBar } from './progress-bar.js';
 import { StatusLine } from './status-line.js';
 import { resolveCoordinators, type ResolvedCoordinators } from './resolve-coordinators.js';
+
+// The SDK (connect, protobuf, the generated messages) is most of what `dfs`
+// loads: it is required when a command first talks to the cluster, not
+// imported, so a usage error never loads it (issue 7: start-up time).
+const dfsSdk = () => require('@dfs/sdk') as typeof DfsSdk;
 
 export type DfsFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DfsCommand)['baseFlags'] & T['flags']>;
 export type DfsArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -50,7 +56,7 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   protected client(): DfsClient {
     if (!this.dfs) {
       this.resolved = resolveCoordinators(this.flags.coordinator);
-      this.dfs = createDfsClient({ coordinators: this.resolved.addresses });
+      this.dfs = dfsSdk().createDfsClient({ coordinators: this.resolved.addresses });
     }
     return this.dfs;
   }

@@ -1,5 +1,10 @@
-import { parseDuration, parseSize } from '@dfs/config';
+import type * as DfsConfig from '@dfs/config';
 import { Errors, Flags } from '@oclif/core';
+
+// @dfs/config is required inside the parsers, not imported: it loads zod and
+// yaml, which cost every `dfs` start more than most commands take (issue 7),
+// and only `put --chunk-size` and `node drain --timeout` parse with it.
+const dfsConfig = () => require('@dfs/config') as typeof DfsConfig;
 
 /** Flags every command takes (oclif `baseFlags`). */
 export const globalFlags = {
@@ -15,7 +20,7 @@ export const globalFlags = {
 /** A byte size such as 8MiB, 64KiB, 1.5GB or 1048576 (as the servers' config accepts). */
 export const sizeFlag = Flags.custom<number>({
   parse: async (input) => {
-    const bytes = parseSize(input);
+    const bytes = dfsConfig().parseSize(input);
     if (bytes === undefined || bytes === 0) throw new Errors.CLIError(`expected a size such as 8MiB, 64KiB or 1048576, not ${JSON.stringify(input)}`);
     return bytes;
   },
@@ -24,7 +29,7 @@ export const sizeFlag = Flags.custom<number>({
 /** A duration such as 90s, 30m, 1h30m or 500ms (as the servers' config accepts; a bare number is ms). */
 export const durationFlag = Flags.custom<number>({
   parse: async (input) => {
-    const ms = parseDuration(input);
+    const ms = dfsConfig().parseDuration(input);
     if (ms === undefined || ms === 0) throw new Errors.CLIError(`expected a duration such as 90s, 30m or 1h30m, not ${JSON.stringify(input)}`);
     return ms;
   },

@@ -1,9 +1,16 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, zHostPort } from '@dfs/config';
-import { z } from 'zod';
+import type * as DfsConfig from '@dfs/config';
+import type * as DfsProto from '@dfs/proto';
+import type * as Zod from 'zod';
 import { CliError } from './cli-error.js';
+
+// @dfs/config and zod are required where they are used, not imported: with
+// yaml they cost every `dfs` start more than most commands take (issue 7),
+// and only a config file or a bad DFS_COORDINATOR needs them. @dfs/proto is
+// required where it is used too; the SDK loads it right after anyway.
+const dfsConfig = () => require('@dfs/config') as typeof DfsConfig;
 
 /** The quickstart's coordinator (`npm start`, tools/test-cluster/src/local-cluster.ts). */
 export const DEFAULT_COORDINATOR = '127.0.0.1:8080';
@@ -14,10 +21,14 @@ export interface ResolvedCoordinators {
   source: string;
 }
 
-// One address or a list, in YAML.
-const CliConfigSchema = z.object({
-  coordinator: z.union([zHostPort, z.array(zHostPort).min(1, 'expected at least one host:port')]).optional(),
-});
+/** The config file's schema: one address or a list, in YAML. */
+function cliConfigSchema() {
+  const { z } = require('zod') as typeof Zod;
+  const { zHostPort } = dfsConfig();
+  return z.object({
+    coordinator: z.union([zHostPort, z.array(zHostPort).min(1, 'expected at least one host:port')]).optional(),
+  });
+}
 
 /**
  * The config file: `$XDG_CONFIG_HOME/dfs/config.yaml`, or
@@ -45,12 +56,12 @@ export function resolveCoordinators(flag: string | undefined, env: NodeJS.Proces
   const variable = env['DFS_COORDINATOR'];
   if (variable !== undefined && variable.trim() !== '') {
     const addresses = parseAddressList(variable);
-    if (!addresses) throw new ConfigError([`DFS_COORDINATOR=${JSON.stringify(variable)}: ${EXPECTED}`]);
+    if (!addresses) throw new (dfsConfig().ConfigError)([`DFS_COORDINATOR=${JSON.stringify(variable)}: ${EXPECTED}`]);
     return { addresses, source: 'DFS_COORDINATOR' };
   }
   const file = configFilePath(env);
   if (!existsSync(file)) return { addresses: [DEFAULT_COORDINATOR], source: `the default (no --coordinator, DFS_COORDINATOR or ${file})` };
-  const { coordinator } = loadConfig(CliConfigSchema, { env: {}, envMap: {}, file });
+  const { coordinator } = dfsConfig().loadConfig(cliConfigSchema(), { env: {}, envMap: {}, file });
   if (coordinator === undefined) return { addresses: [DEFAULT_COORDINATOR], source: `the default (${file} has no "coordinator:")` };
   return { addresses: typeof coordinator === 'string' ? [coordinator] : coordinator, source: file };
 }
@@ -63,5 +74,7 @@ function parseAddressList(text: string): string[] | undefined {
     .split(',')
     .map((a) => a.trim())
     .filter((a) => a !== '');
-  return addresses.length > 0 && addresses.every((a) => zHostPort.safeParse(a).success) ? addresses : undefined;
+  // The pattern zHostPort checks (z.string().regex), without loading zod; the SDK loads @dfs/proto anyway.
+  const { HOST_PORT_PATTERN } = require('@dfs/proto') as typeof DfsProto;
+  return addresses.length > 0 && addresses.every((a) => HOST_PORT_PATTERN.test(a)) ? addresses : undefined;
 }
