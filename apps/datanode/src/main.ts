@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The datanode binary: config from env (+ optional YAML via --config FILE),
 // pino JSON logs to stderr, graceful shutdown on SIGTERM/SIGINT.
+// First: sizes libuv's thread pool before anything can start it.
+import './thread-pool-size.js';
 import { loadConfigOrExit } from '@dfs/config';
 import { createLogger, stopOnSignals } from '@dfs/logging';
 import { loadDatanodeConfig } from './datanode-config.js';

@@ -40,6 +40,20 @@ export function createReadChunkHandler(deps: { store: ChunkStore; inFlight: InFl
       op.end();
       throw err;
     });
+    // A client that goes away while this generator waits at a yield may leave
+    // it suspended for good (Connect need not resume or return it), so its
+    // finally would never run: release the read on the abort itself too.
+    // (The reader's close waits for a read in progress on its file.)
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      signal.removeEventListener('abort', onAbort);
+      op.end();
+      await reader.close();
+    };
+    const onAbort = () => void release();
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       const size = reader.info.size;
       const offset = Number(req.offset);
@@ -68,8 +82,7 @@ export function createReadChunkHandler(deps: { store: ChunkStore; inFlight: InFl
         pos += data.length;
       }
     } finally {
-      op.end();
-      await reader.close();
+      await release();
     }
   };
 }

@@ -12,6 +12,7 @@ import { registerDatanodeService } from './datanode-service.js';
 import { InFlight } from './in-flight.js';
 import { loadNodeId } from './node-identity.js';
 import { PendingReports } from './pending-reports.js';
+import { WriteSlots } from './write-slots.js';
 
 export interface Datanode {
   readonly nodeId: string;
@@ -65,7 +66,7 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
         self,
         logger: log,
         budgets: { pipelined: new ByteBudget(config.write.memoryBudget), leaf: new ByteBudget(config.write.memoryBudget) },
-        slots: { pipelined: new ByteBudget(config.write.maxActive), leaf: new ByteBudget(config.write.maxActive) },
+        slots: new WriteSlots(config.write),
         version,
         startedAt: Date.now(),
         write: writeConfig,

@@ -17,6 +17,7 @@ import { acceptChunkWrite, type ByteBudget, type IncomingChunk } from '@dfs/stre
 import type { Logger } from 'pino';
 import type { InFlight } from './in-flight.js';
 import { ReplicaForward } from './replica-forward.js';
+import type { WriteSlots } from './write-slots.js';
 
 export interface WriteChunkHandlerDeps {
   store: ChunkStore;
@@ -31,8 +32,8 @@ export interface WriteChunkHandlerDeps {
    * one shared budget could deadlock two nodes replicating to each other.
    */
   budgets: { pipelined: ByteBudget; leaf: ByteBudget };
-  /** Writes running at once, per role (same reason); a ByteBudget counting writes. */
-  slots: { pipelined: ByteBudget; leaf: ByteBudget };
+  /** Writes running at once, per role (same reason) and size. */
+  slots: WriteSlots;
   write: {
     maxFrameSize: number;
     idleTimeoutMs: number;
@@ -65,18 +66,35 @@ export function createWriteChunkHandler(deps: WriteChunkHandlerDeps) {
     // A node runs a bounded number of writes at once (per role); the others
     // wait here without reading their frames, held back by HTTP/2 flow
     // control, with keepalive acks so their clients do not time out.
-    const slots = incoming.header.pipeline.length > 0 ? deps.slots.pipelined : deps.slots.leaf;
+    const slots = deps.slots.poolFor(incoming.header);
     let slotHeld = false;
+    // A client that goes away while Connect waits to send our next message
+    // may leave this generator suspended for good, its finally never run:
+    // the slot and the in-flight count are released on the abort too (the
+    // write itself stops on the same signal and cleans up after itself).
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      signal.removeEventListener('abort', release);
+      if (slotHeld) slots.release(1);
+      op.end();
+    };
+    signal.addEventListener('abort', release, { once: true });
     try {
-      const slot = slots.acquire(1, signal).then(() => (slotHeld = true));
+      const slot = slots.acquire(1, signal).then(() => {
+        if (released) slots.release(1);
+        else slotHeld = true;
+        return !released;
+      });
       slot.catch(() => undefined);
       while (!(await Promise.race([slot, sleep(KEEPALIVE_MS)]))) {
+        if (released) throw DfsError.from(signal.reason, Code.Canceled);
         yield create(WriteChunkResponseSchema, { message: { case: 'progress', value: { bytesAcked: 0n } } });
       }
       yield* new PipelinedWrite(deps, incoming, signal).run();
     } finally {
-      if (slotHeld) slots.release(1);
-      op.end();
+      release();
     }
   };
 }
@@ -131,10 +149,22 @@ class PipelinedWrite {
         }),
     );
     // The client went away (or shutdown gave up on us): stop the replicas too.
-    signal.addEventListener('abort', () => this.replicas.forEach((r) => r.abort(signal.reason)), { once: true });
+    // Removed once the write has its outcome: Connect aborts the call's signal
+    // when it ends, and aborting finished replicas built errors for nothing.
+    signal.addEventListener('abort', this.abortReplicas, { once: true });
   }
 
+  private readonly abortReplicas = (): void => this.replicas.forEach((r) => r.abort(this.signal.reason));
+
   async *run(): AsyncGenerator<WriteChunkResponse> {
+    try {
+      yield* this.respond();
+    } finally {
+      this.signal.removeEventListener('abort', this.abortReplicas);
+    }
+  }
+
+  private async *respond(): AsyncGenerator<WriteChunkResponse> {
     const pump = this.pump().then(
       (result) => (this.outcome = { result }),
       (error) => (this.outcome = { error }),

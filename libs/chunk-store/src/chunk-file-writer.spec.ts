@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHUNK_BLOCK_SIZE, ChunkHasher, Code, MAX_CHUNK_SIZE, bytesEqual, chunkSha256, newChunkId } from '@dfs/proto';
@@ -202,17 +203,41 @@ describe('ChunkWriter', () => {
     expect(await filesUnder(tmp.dir)).toEqual([]);
   });
 
+  it('stores a small chunk written whole as it was when written, even if the caller reuses its buffer', async () => {
+    const store = await tmp.open();
+    const data = random(KiB64);
+    const original = Buffer.from(data);
+    const w = await store.createWriter({ chunkId: newChunkId(), size: data.length, sha256: chunkSha256(data) });
+    await w.write(data);
+    data.fill(0);
+    await w.commit();
+    const r = await store.openReader(w.chunkId);
+    expect((await readRange(r, { offset: 0, length: 0 })).data.equals(original)).toBe(true);
+    await r.close();
+  });
+
+  it('leaves nothing behind when a small chunk written whole is aborted or fails verification', async () => {
+    const store = await tmp.open();
+    const data = random(5000);
+    const aborted = await store.createWriter({ chunkId: newChunkId(), size: data.length, sha256: chunkSha256(data) });
+    await aborted.write(data);
+    await aborted.abort();
+    const damaged = await store.createWriter({ chunkId: newChunkId(), size: data.length, sha256: new Uint8Array(32) });
+    await damaged.write(data);
+    expect((await rejection(damaged.commit())).reason).toBe('CHECKSUM_MISMATCH');
+    expect(await filesUnder(tmp.dir)).toEqual([]);
+    expect(await store.has(aborted.chunkId)).toBe(false);
+    expect(await store.has(damaged.chunkId)).toBe(false);
+  });
+
   it('reports a full disk as ResourceExhausted DISK_FULL and removes the temp file', async () => {
     const store = await tmp.open();
     const w = await store.createWriter({ chunkId: newChunkId() });
     await w.write(random(10));
-    // A real full disk is hard to make in a test: fail the next positional write like one.
-    const { open } = await import('node:fs/promises');
-    const probe = await open(join(tmp.dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
+    // A real full disk is hard to make in a test: fail the next write like one.
     const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    const spy = jest.spyOn(proto, 'write').mockRejectedValueOnce(enospc);
+    const spy = jest.spyOn(fs, 'writev').mockImplementationOnce(((_fd: number, _buffers: unknown, _position: unknown, done: (err: Error) => void) =>
+      done(enospc)) as unknown as typeof fs.writev);
     try {
       const err = await rejection(w.write(random(10)));
       expect([err.code, err.reason, err.retryable]).toEqual([Code.ResourceExhausted, 'DISK_FULL', true]);

@@ -1,9 +1,9 @@
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { ChunkHasher, Code, DfsError, MAX_CHUNK_SIZE, bytesEqual } from '@dfs/proto';
 import { CHUNK_FORMAT_VERSION, CHUNK_HEADER_SIZE, MAX_UPLOAD_ID_BYTES, encodeChunkHeader, trailerOffset } from './chunk-header.js';
 import type { ChunkPaths } from './chunk-paths.js';
 import type { ChunkInfo, ChunkStoreLogger, ChunkWriter, ChunkWriterInit } from './chunk-store.js';
-import { writeFully } from './file-io.js';
+import { closeFile, fsyncFile, openFile, writeAll } from './file-io.js';
 import { assertChunkSize, assertSha256, canceledError, isNotFound, toStoreError } from './store-errors.js';
 
 /** What a writer needs from its store. */
@@ -25,10 +25,20 @@ export interface ChunkWriterHost {
 type State = 'open' | 'committed' | 'aborted';
 
 /**
+ * A chunk of at most this many bytes that arrives in one write() is kept (a
+ * copy) until commit and written with its header and trailer in one call:
+ * two thread-pool round trips fewer per small chunk, for a copy that costs
+ * far less than one of them.
+ */
+export const WHOLE_CHUNK_MAX_HELD = 256 * 1024;
+
+/**
  * Writes one chunk to a temp file: data at its final offset as it arrives,
  * hashed on the way (one pass yields block digests and chunk checksum), then
- * header and trailer at commit. Holds no data in memory. Operations run one
- * at a time in call order, so a caller may fire writes without awaiting each.
+ * header and trailer at commit. Holds no data in memory, except a small
+ * chunk that came whole in one write (see WHOLE_CHUNK_MAX_HELD). Operations
+ * run one at a time in call order, so a caller may fire writes without
+ * awaiting each.
  */
 export class ChunkFileWriter implements ChunkWriter {
   private readonly hasher = new ChunkHasher();
@@ -37,16 +47,19 @@ export class ChunkFileWriter implements ChunkWriter {
   /** Why the writer stopped (or is stopping); later operations throw it. */
   private failure: DfsError | undefined;
   private tail: Promise<unknown> = Promise.resolve();
-  private fh: FileHandle | undefined;
+  /** The temp file's descriptor until commit or cleanup closes it. */
+  private fd: number | undefined;
+  /** A whole small chunk not yet written: it goes out at commit with its header and trailer. */
+  private held: Uint8Array | undefined;
   private detachSignal: () => void = () => undefined;
 
   private constructor(
     private readonly host: ChunkWriterHost,
     private readonly init: Required<Pick<ChunkWriterInit, 'chunkId' | 'uploadId'>> & ChunkWriterInit,
     private readonly tempPath: string,
-    fh: FileHandle,
+    fd: number,
   ) {
-    this.fh = fh;
+    this.fd = fd;
   }
 
   /** Validates `init` (the chunk id was checked by the store) and opens the temp file. */
@@ -62,14 +75,14 @@ export class ChunkFileWriter implements ChunkWriter {
     host.assertOpen();
 
     const tempPath = host.paths.tempFile(chunkId);
-    let fh: FileHandle;
+    let fd: number;
     try {
       // 'wx': the random name should be new; never write through someone else's file.
-      fh = await open(tempPath, 'wx');
+      fd = await openFile(tempPath, 'wx');
     } catch (err) {
       throw toStoreError(err, `creating a temp file for chunk ${chunkId}`);
     }
-    const writer = new ChunkFileWriter(host, { ...init, chunkId, uploadId }, tempPath, fh);
+    const writer = new ChunkFileWriter(host, { ...init, chunkId, uploadId }, tempPath, fd);
     if (signal) {
       const onAbort = () => void writer.abortWith(canceledError(`writing chunk ${chunkId}`));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -106,10 +119,15 @@ export class ChunkFileWriter implements ChunkWriter {
         );
       }
       if (data.length === 0) return;
-      try {
-        await writeFully(this.fh!, data, CHUNK_HEADER_SIZE + this.written);
-      } catch (err) {
-        throw await this.fail(toStoreError(err, `writing chunk ${this.chunkId}`));
+      if (this.written === 0 && data.length === this.init.size && data.length <= WHOLE_CHUNK_MAX_HELD) {
+        // A copy (Buffer.from copies; a Buffer's slice() would not): the caller may reuse its buffer once this resolves.
+        this.held = Buffer.from(data);
+      } else {
+        try {
+          await writeAll(this.fd!, [data], CHUNK_HEADER_SIZE + this.written);
+        } catch (err) {
+          throw await this.fail(toStoreError(err, `writing chunk ${this.chunkId}`));
+        }
       }
       this.hasher.update(data);
       this.written += data.length;
@@ -122,14 +140,21 @@ export class ChunkFileWriter implements ChunkWriter {
       try {
         const info = this.verify(final);
         const digest = this.hasher.digest();
-        const fh = this.fh!;
-        // Trailer and header go last: a crash before the rename leaves only a
-        // temp file (removed at the next open), never a half-made chunk.
-        await writeFully(fh, Buffer.concat(digest.blockDigests), trailerOffset(info.size));
-        await writeFully(fh, encodeChunkHeader(info), 0);
-        await fh.sync();
-        this.fh = undefined;
-        await fh.close();
+        const fd = this.fd!;
+        const trailer = Buffer.concat(digest.blockDigests);
+        // Trailer and header go last (with a held chunk, in the same call): a
+        // crash before the rename leaves only a temp file (removed at the next
+        // open), never a half-made chunk.
+        if (this.held) {
+          await writeAll(fd, [encodeChunkHeader(info), this.held, trailer], 0);
+          this.held = undefined;
+        } else {
+          await writeAll(fd, [trailer], trailerOffset(info.size));
+          await writeAll(fd, [encodeChunkHeader(info)], 0);
+        }
+        await fsyncFile(fd);
+        this.fd = undefined;
+        await closeFile(fd);
         // Aborted (signal, store closing) while the file was being written: do not publish it.
         if (this.failure) throw this.failure;
         const stored = await this.host.install(this.tempPath, info);
@@ -202,10 +227,11 @@ export class ChunkFileWriter implements ChunkWriter {
   private async cleanup(): Promise<void> {
     if (this.state !== 'open') return;
     this.finish('aborted');
-    const fh = this.fh;
-    this.fh = undefined;
+    this.held = undefined;
+    const fd = this.fd;
+    this.fd = undefined;
     try {
-      await fh?.close();
+      if (fd !== undefined) await closeFile(fd);
     } catch (err) {
       this.host.logger.warn({ err, chunkId: this.chunkId }, 'closing an aborted chunk temp file failed');
     }

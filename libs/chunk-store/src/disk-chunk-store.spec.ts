@@ -1,4 +1,4 @@
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Code, bytesEqual, chunkSha256, newChunkId } from '@dfs/proto';
 import { chunkFileLength } from './chunk-header.js';
@@ -68,6 +68,32 @@ describe('DiskChunkStore', () => {
     expect(await store.has(a.chunkId)).toBe(false);
     expect(await store.has(b.chunkId)).toBe(true);
     expect((await store.usage()).chunkCount).toBe(1);
+  });
+
+  it('installs and deletes many chunks of one directory at once, each durable before it resolves', async () => {
+    // One prefix, so every rename and unlink lands in chunks/cd/ef and their fsyncs are shared.
+    const ids = Array.from({ length: 30 }, () => 'cdef' + newChunkId().slice(4));
+    const datas = ids.map(() => random(3000));
+    await Promise.all(ids.map((chunkId, i) => putChunk(store, datas[i]!, { chunkId })));
+    const again = await tmp.open();
+    for (const [i, id] of ids.entries()) expect(bytesEqual((await again.stat(id))!.sha256, chunkSha256(datas[i]!))).toBe(true);
+    expect(await Promise.all(ids.slice(0, 20).map((id) => store.delete(id)))).toEqual(Array(20).fill(true));
+    expect((await store.usage()).chunkCount).toBe(10);
+    expect(await readdir(join(tmp.dir, 'chunks', 'cd', 'ef'))).toHaveLength(10);
+  });
+
+  it('makes its prefix directories again when they were removed by hand while it ran', async () => {
+    const id = () => 'ab12' + newChunkId().slice(4);
+    const first = await putChunk(store, random(100), { chunkId: id() });
+    await store.delete(first.chunkId);
+    await rm(join(tmp.dir, 'chunks', 'ab', '12'), { recursive: true });
+    const second = await putChunk(store, random(100), { chunkId: id() });
+    await store.delete(second.chunkId);
+    await rm(join(tmp.dir, 'chunks', 'ab'), { recursive: true });
+    const third = await putChunk(store, random(100), { chunkId: id() });
+    const again = await tmp.open();
+    expect(await again.has(third.chunkId)).toBe(true);
+    expect(await filesUnder(join(tmp.dir, 'tmp'))).toEqual([]);
   });
 
   it('lists every chunk by walking the disk', async () => {

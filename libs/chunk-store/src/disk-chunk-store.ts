@@ -15,7 +15,8 @@ import type {
   StartupReport,
   StoreUsage,
 } from './chunk-store.js';
-import { fsyncDir, readChunkFileHeader } from './file-io.js';
+import { DirSyncer } from './dir-syncer.js';
+import { pathExists, readChunkFileHeader } from './file-io.js';
 import { mapBounded } from './map-bounded.js';
 import { notifyCorrupt } from './scan-chunk-store.js';
 import { assertChunkId, canceledError, corruptChunkError, isNotFound, shuttingDownError, toStoreError } from './store-errors.js';
@@ -35,8 +36,14 @@ const LIST_CONCURRENCY = 8;
  * both find it absent and overwrite each other.
  */
 export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderHost {
-  /** Prefix directories whose entry in their parent is fsynced (see makeChunkDirs). */
+  /**
+   * Prefix directories whose entry in their parent is fsynced (see
+   * makeChunkDirs). Nothing removes them while the store is open, so these
+   * are also known to exist: no mkdir is tried for them.
+   */
   private readonly durableDirs = new Set<string>();
+  /** Directory fsyncs, shared by concurrent changes of one directory. */
+  private readonly dirSyncer = new DirSyncer();
   readonly dir: string;
   readonly logger: ChunkStoreOptions['logger'];
   private usedBytes: number;
@@ -107,7 +114,7 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
         const { size } = await lstat(path);
         await unlink(path);
         this.forget(size);
-        await fsyncDir(dirname(path));
+        await this.dirSyncer.sync(dirname(path));
         return true;
       } catch (err) {
         if (isNotFound(err)) return false;
@@ -190,13 +197,12 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
       }
       // A damaged copy is in the way: the verified one replaces it.
       if (typeof existing === 'string') await this.quarantineLocked(chunkId, existing, true);
-      const created = await this.makeChunkDirs(chunkId);
-      await rename(tempPath, path);
+      const created = await this.renameIntoPlace(chunkId, tempPath, path);
       try {
         // The rename is durable only once its directory is, and a directory
-        // made on the way only once its parent is.
-        await fsyncDir(dirname(path));
-        for (const dir of created.reverse()) await this.makeDirDurable(dir);
+        // made on the way only once its parent is. Every one of these fsyncs
+        // ends before the ack; they are independent, so they run together.
+        await Promise.all([this.dirSyncer.sync(dirname(path)), ...created.map((dir) => this.makeDirDurable(dir))]);
       } catch (err) {
         // Not durable: take it back rather than ack a chunk a crash may lose.
         await unlink(path).catch(() => undefined);
@@ -255,6 +261,8 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
 
   /** readHeader for callers that hold the chunk's lock: quarantine is left to them. */
   private async readHeaderLocked(chunkId: string): Promise<ChunkInfo | string | undefined> {
+    // Installs nearly always find nothing: ask that first, cheaply.
+    if (!(await pathExists(this.paths.chunkFile(chunkId)))) return undefined;
     let fh: FileHandle;
     try {
       fh = await open(this.paths.chunkFile(chunkId), 'r');
@@ -282,8 +290,7 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     }
     this.forget(size);
     try {
-      await fsyncDir(dirname(path));
-      await fsyncDir(this.paths.quarantine);
+      await Promise.all([this.dirSyncer.sync(dirname(path)), this.dirSyncer.sync(this.paths.quarantine)]);
     } catch (err) {
       // The file is out of service and must still be reported. Should a crash
       // undo the move, the next read or scrub finds the damage again.
@@ -301,6 +308,29 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
   }
 
   /**
+   * Renames the temp file to `path`, making the prefix directories first
+   * where needed; returns the directories whose entry in their parent is not
+   * known durable yet. A prefix directory that vanished although it was
+   * known (removed by hand) is made again, once.
+   */
+  private async renameIntoPlace(chunkId: string, tempPath: string, path: string): Promise<string[]> {
+    const dirs = this.paths.chunkDirs(chunkId);
+    const trusted = dirs.some((dir) => this.durableDirs.has(dir));
+    try {
+      const created = await this.makeChunkDirs(chunkId);
+      await rename(tempPath, path);
+      return created;
+    } catch (err) {
+      // ENOENT from mkdir or rename: a directory we took for granted is gone.
+      if (!isNotFound(err) || !trusted) throw err;
+      for (const dir of dirs) this.durableDirs.delete(dir);
+      const created = await this.makeChunkDirs(chunkId);
+      await rename(tempPath, path);
+      return created;
+    }
+  }
+
+  /**
    * Creates the chunk's prefix directories as needed; returns those whose
    * entry in their parent is not known durable yet, outermost first. A
    * directory another writer just made (EEXIST) counts too: that writer may
@@ -309,20 +339,21 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
   private async makeChunkDirs(chunkId: string): Promise<string[]> {
     const pending: string[] = [];
     for (const dir of this.paths.chunkDirs(chunkId)) {
+      if (this.durableDirs.has(dir)) continue;
       try {
         await mkdir(dir);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      if (!this.durableDirs.has(dir)) pending.push(dir);
+      pending.push(dir);
     }
     return pending;
   }
 
-  /** fsyncs the parent of `dir` once per process: then its entry survives a crash. */
+  /** fsyncs the parent of `dir` (shared with concurrent callers): then its entry survives a crash. */
   private async makeDirDurable(dir: string): Promise<void> {
     if (this.durableDirs.has(dir)) return;
-    await fsyncDir(dirname(dir));
+    await this.dirSyncer.sync(dirname(dir));
     this.durableDirs.add(dir);
   }
 

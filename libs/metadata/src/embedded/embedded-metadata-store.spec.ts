@@ -68,19 +68,41 @@ describe('EmbeddedMetadataStore', () => {
     await expectCode(store.getFile('/late'), Code.Unavailable);
   });
 
+  it('commits upload-session writes without an fsync of their own, unless a durable write shares their transaction', async () => {
+    const store = await EmbeddedMetadataStore.open(await tempDir());
+    try {
+      const before = store.commitStats;
+      // Writes issued in one tick share a transaction.
+      await Promise.all([store.createUpload(uploadRecord('/a')), store.createUpload(uploadRecord('/b'))]);
+      const placed = uploadRecord('/c');
+      await store.createUpload(placed);
+      await store.placeChunks(placed.uploadId, [{ index: 0, chunkId: 'f'.repeat(32), nodeIds: ['n1'] }], new Date(Date.now() + 60_000));
+      expect(store.commitStats).toEqual({ durable: before.durable, deferred: before.deferred + 3 });
+
+      await Promise.all([store.createUpload(uploadRecord('/d')), store.putNode(nodeRecord('n1'))]);
+      await store.commitFile(commitInput('/e'));
+      expect(store.commitStats).toEqual({ durable: before.durable + 2, deferred: before.deferred + 3 });
+      // Everything reads back, deferred or not.
+      expect((await store.getUpload(placed.uploadId))?.placements.map((p) => p.chunkId)).toContain('f'.repeat(32));
+      expect(await store.getFile('/e')).toBeDefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps a commit that resolved when the process is killed right after (SIGKILL)', async () => {
     const dir = await tempDir();
     const script = join(__dirname, 'test', 'commit-then-hang.cjs');
     const child = spawn(process.execPath, [script, dir, '/durable/file'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const fileId = await new Promise<string>((resolve, reject) => {
+    const [fileId, uploadId] = await new Promise<[string, string]>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        const m = /committed (\w+)\n/.exec(out);
+        const m = /committed (\w+) (\S+)\n/.exec(out);
         if (m) {
           // Killed the moment commitFile resolved: no close, no checkpoint, no clean exit.
           child.kill('SIGKILL');
-          resolve(m[1]!);
+          resolve([m[1]!, m[2]!]);
         }
       });
       child.on('exit', (code, signal) => reject(new Error(`child exited early (${code ?? signal})`)));
@@ -89,6 +111,9 @@ describe('EmbeddedMetadataStore', () => {
     const store = await EmbeddedMetadataStore.open(dir);
     try {
       expect((await store.getFile('/durable/file'))?.fileId).toBe(fileId);
+      // The upload it came from (created without an fsync of its own) is closed, its commit remembered.
+      expect(await store.getUpload(uploadId)).toBeUndefined();
+      expect((await store.getCommittedUpload(uploadId))?.fileId).toBe(fileId);
     } finally {
       await store.close();
     }

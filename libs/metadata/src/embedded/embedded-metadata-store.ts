@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import { Code, DfsError, isDfsError } from '@dfs/proto';
+import type { Placement, UploadRecord } from '../metadata-store.js';
 import { TableMetadataStore } from '../table-metadata-store.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteTables } from './sqlite-tables.js';
@@ -11,11 +12,22 @@ import { SqliteTables } from './sqlite-tables.js';
 export const METADATA_DB_FILE = 'metadata.db';
 /** Writes committed together at most; bounds the latency one batch adds. */
 const MAX_BATCH = 1000;
+/** Values of PRAGMA synchronous. */
+const SYNCHRONOUS_NORMAL = 1;
+const SYNCHRONOUS_FULL = 2;
 
 interface PendingWrite {
   op: () => unknown;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+  /** Must be on the disk before it resolves (everything but upload-session bookkeeping). */
+  durable: boolean;
+}
+
+/** Transactions committed, by whether their commit fsynced the WAL. */
+export interface CommitStats {
+  durable: number;
+  deferred: number;
 }
 
 /**
@@ -26,12 +38,28 @@ interface PendingWrite {
  * write (AlreadyExists) rolls back alone. The database is opened in exclusive
  * locking mode: a second coordinator on the same data directory is refused
  * instead of corrupting the membership counters.
+ *
+ * One exception to the fsync per commit: a transaction holding nothing but
+ * upload-session bookkeeping (createUpload, placeChunks) commits without
+ * one (synchronous=NORMAL). It survives a crash of the process (the WAL is
+ * written before the promise resolves); only a power cut or kernel crash
+ * before the next fsync can lose it, and that fails only that upload: its
+ * commit is refused (the upload is unknown, or names chunks it did not
+ * place), its chunks are unreferenced and collected, and no file was ever
+ * visible. The WAL is one append-only file, so the fsync of any later
+ * durable commit (or of a checkpoint) makes these earlier ones durable too:
+ * a commit of that upload is never on the disk without its session.
  */
 export class EmbeddedMetadataStore extends TableMetadataStore {
   readonly backend = 'embedded';
   private readonly queue: PendingWrite[] = [];
   private flushScheduled = false;
   private readonly savepoint: Record<'begin' | 'release' | 'rollback', Statement>;
+  /** The connection's synchronous setting, as last set. */
+  private fsyncsCommits = true;
+  /** Set while an upload-session write is being queued (see deferFsync). */
+  private queueingDeferrable = false;
+  private readonly stats: CommitStats = { durable: 0, deferred: 0 };
 
   private constructor(
     private readonly db: Database,
@@ -43,6 +71,19 @@ export class EmbeddedMetadataStore extends TableMetadataStore {
       release: db.prepare('RELEASE write'),
       rollback: db.prepare('ROLLBACK TO write'),
     };
+  }
+
+  /** Transactions committed so far, with and without an fsync of their own. */
+  get commitStats(): CommitStats {
+    return { ...this.stats };
+  }
+
+  override createUpload(upload: UploadRecord): Promise<void> {
+    return this.deferFsync(() => super.createUpload(upload));
+  }
+
+  override placeChunks(uploadId: string, placements: Placement[], expiresAt: Date): Promise<UploadRecord> {
+    return this.deferFsync(() => super.placeChunks(uploadId, placements, expiresAt));
   }
 
   /** Opens (creating if needed) the store in `dataDir`. */
@@ -77,9 +118,25 @@ export class EmbeddedMetadataStore extends TableMetadataStore {
     this.db.close();
   }
 
+  /**
+   * Runs `call`, whose write is queued synchronously inside it (the
+   * TableMetadataStore methods queue before their first await), marked as
+   * needing no fsync of its own. Should one ever await before queueing, its
+   * write is queued after the flag is cleared and is simply durable.
+   */
+  private deferFsync<T>(call: () => Promise<T>): Promise<T> {
+    this.queueingDeferrable = true;
+    try {
+      return call();
+    } finally {
+      this.queueingDeferrable = false;
+    }
+  }
+
   private enqueue<T>(op: () => T): Promise<T> {
+    const durable = !this.queueingDeferrable;
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject, durable });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -97,7 +154,10 @@ export class EmbeddedMetadataStore extends TableMetadataStore {
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
     const sp = this.savepoint;
+    const durable = batch.some((w) => w.durable);
     try {
+      // Outside the transaction: SQLite refuses to change it inside one.
+      this.setFsyncOnCommit(durable);
       this.db.transaction(() => {
         for (const w of batch) {
           // Each write in its own savepoint: a failing one rolls back alone.
@@ -118,11 +178,28 @@ export class EmbeddedMetadataStore extends TableMetadataStore {
       for (const w of batch) w.reject(failure);
       return;
     }
+    this.stats[durable ? 'durable' : 'deferred']++;
     batch.forEach((w, i) => {
       const o = outcomes[i]!;
       if (o.ok) w.resolve(o.value);
       else w.reject(databaseError(o.err, `writing metadata database ${this.file}`));
     });
+  }
+
+  /**
+   * synchronous=FULL (the WAL is fsynced at commit) or NORMAL (not), set
+   * only when it changes. Through db.pragma, never a statement prepared
+   * ahead: SQLite applies this pragma when it is prepared, not when it runs.
+   * Read back, because a durable commit must never go out without its fsync.
+   */
+  private setFsyncOnCommit(fsync: boolean): void {
+    if (fsync === this.fsyncsCommits) return;
+    this.db.pragma(`synchronous = ${fsync ? 'FULL' : 'NORMAL'}`);
+    const level = this.db.pragma('synchronous', { simple: true });
+    if (level !== (fsync ? SYNCHRONOUS_FULL : SYNCHRONOUS_NORMAL)) {
+      throw new Error(`PRAGMA synchronous is ${String(level)} after setting it to ${fsync ? 'FULL' : 'NORMAL'}`);
+    }
+    this.fsyncsCommits = fsync;
   }
 }
 
