@@ -65,7 +65,7 @@ describe('ChunkHealer', () => {
     await kill('n3');
     await h.nodeLost('n3');
     expect(h.counts()).toMatchObject({ underReplicated: 2, oneCopy: 0, missing: 0, queued: 2, inFlight: 0 });
-    h.schedule();
+    await h.schedule();
     const sent = copies(h, ['n1', 'n2']);
     expect(sent.map((c) => c.chunkId).sort()).toEqual(chunks.map((c) => c.chunkId).sort());
     // Zone c lost its copy, so n4 (zone c) is the target; n5 shares zone a with n1.
@@ -86,7 +86,7 @@ describe('ChunkHealer', () => {
     await kill('n5', 'n6');
     await h.check([two.chunks[0]!.chunkId, one.chunks[0]!.chunkId]);
     expect(h.counts()).toMatchObject({ underReplicated: 2, oneCopy: 1 });
-    h.schedule();
+    await h.schedule();
     const sent = copies(h, ['n1', 'n2']);
     expect(sent.find((c) => c.chunkId === one.chunks[0]!.chunkId)?.source).toBe('n1');
     expect(sent.find((c) => c.chunkId === two.chunks[0]!.chunkId)?.source).toBe('n2');
@@ -113,15 +113,15 @@ describe('ChunkHealer', () => {
     const h = healer();
     await kill('n3');
     await h.nodeLost('n3');
-    h.schedule();
+    await h.schedule();
     const [first] = copies(h, ['n1', 'n2']);
     await h.copiesDone(first!.source, [{ chunkId: chunks[0]!.chunkId, targetNodeId: first!.target, ok: false, error: 'disk full' } as never]);
     now += 2_001;
-    h.schedule();
+    await h.schedule();
     const [second] = copies(h, ['n1', 'n2']);
     expect(second!.target).not.toBe(first!.target);
     now += 60_001;
-    h.schedule(); // timed out: back in the queue with a pause
+    await h.schedule(); // timed out: back in the queue with a pause
     expect(h.counts()).toMatchObject({ inFlight: 0, queued: 1 });
   });
 
@@ -131,7 +131,7 @@ describe('ChunkHealer', () => {
     const h = healer();
     await kill('n3');
     await h.nodeLost('n3');
-    h.schedule();
+    await h.schedule();
     expect(h.counts()).toMatchObject({ underReplicated: 1, queued: 0, inFlight: 1 });
     // n3 comes back with its copy before the copy to n4 reports.
     await membership.register({ nodeId: 'n3', address: '127.0.0.1:3', stats: { capacityBytes: 100 * GiB, usedBytes: 0, freeBytes: 100 * GiB, chunkCount: 0, activeTransfers: 0 } });
@@ -174,19 +174,41 @@ function copiesAndDeletes(h: ChunkHealer): [string, string, string][] {
 }
 
 describe('ReplicaMap', () => {
-  it('replaces a node\'s copies with its full report, keeping what changed while the report ran', () => {
+  it('replaces a node\'s copies with its full report, keeping what changed while the report ran', async () => {
     const map = new ReplicaMap();
     map.add('n1', 'old');
     map.add('n1', 'kept');
-    map.reportBatch('n1', 'r1', ['kept', 'new1'], false);
+    await map.reportBatch('n1', 'r1', ['kept', 'new1'], false);
     map.add('n1', 'during'); // committed while the report ran: not in its snapshot
     map.remove('n1', 'new1'); // deleted while the report ran
     expect(map.hasReported('n1')).toBe(false);
-    expect(map.reportBatch('n1', 'r1', ['new2'], true)).toEqual({ added: ['new2'], dropped: ['old'] });
+    expect(await map.reportBatch('n1', 'r1', ['new2'], true)).toEqual({ added: ['new2'], dropped: ['old'] });
     expect(map.chunksOn('n1').sort()).toEqual(['during', 'kept', 'new2']);
     expect(map.hasReported('n1')).toBe(true);
     map.expectReport('n1');
     expect(map.hasReported('n1')).toBe(false);
+  });
+  it('applies a report in steps, and changes made between the steps win over the report', async () => {
+    const map = new ReplicaMap(0);
+    map.add('n1', 'stale');
+    await map.reportBatch('n1', 'r1', ['a', 'b', 'deleted-during', 'c'], false);
+    const applying = map.reportBatch('n1', 'r1', ['d'], true);
+    await new Promise((resolve) => setImmediate(resolve)); // the apply has stepped aside
+    expect(map.hasReported('n1')).toBe(false);
+    map.remove('n1', 'deleted-during'); // the node confirmed it deleted: the report's snapshot is older
+    map.add('n1', 'committed-during'); // committed meanwhile: not in the snapshot
+    expect(await applying).toEqual({ added: ['a', 'b', 'c', 'd'], dropped: ['stale'] });
+    expect(map.chunksOn('n1').sort()).toEqual(['a', 'b', 'c', 'committed-during', 'd']);
+    expect(map.hasReported('n1')).toBe(true);
+
+    // A node that registers again while its report is applied owes a new one: the old one stops and does not count.
+    await map.reportBatch('n1', 'r2', ['a', 'b', 'c'], false);
+    const superseded = map.reportBatch('n1', 'r2', ['e'], true);
+    await new Promise((resolve) => setImmediate(resolve));
+    map.expectReport('n1');
+    await superseded;
+    expect(map.hasReported('n1')).toBe(false);
+    expect(map.chunksOn('n1')).not.toContain('e');
   });
 });
 
@@ -198,9 +220,12 @@ describe('OrphanChunks', () => {
     expect((await orphans.sweep(() => true)).size).toBe(0);
     now += 60_000;
     expect((await orphans.sweep(() => false)).size).toBe(0); // view incomplete: nothing
-    const failing = new OrphanChunks({ ...store, isChunkReferenced: () => Promise.reject(new Error('etcd down')) } as MetadataStore, logger, { graceMs: 0, now: () => now });
+    // The store with its reference check failing (its methods live on the prototype: keep them).
+    const down = Object.assign(Object.create(store) as MetadataStore, { referencedChunks: () => Promise.reject(new Error('etcd down')) });
+    const failing = new OrphanChunks(down, logger, { graceMs: 0, now: () => now });
     failing.reported('n1', ['orphan']);
     expect((await failing.sweep(() => true)).size).toBe(0);
+    expect(failing.size).toBe(1); // kept, to be checked again
     const due = await orphans.sweep(() => true);
     expect([...due].map(([n, c]) => [n, c.command.case === 'deleteChunks' && c.command.value.chunkIds])).toEqual([['n1', ['orphan']]]);
     expect(orphans.size).toBe(0);

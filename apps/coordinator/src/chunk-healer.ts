@@ -7,10 +7,11 @@
 // node came back) are trimmed once the view is complete. Which nodes hold
 // what comes from the ReplicaMap; what a chunk needs, from the metadata.
 import { create } from '@bufbuild/protobuf';
-import { placeChunk, type Membership } from '@dfs/cluster';
+import { tryPlaceChunk, type Membership } from '@dfs/cluster';
 import type { FileRecord, MetadataStore, NodeRecord } from '@dfs/metadata';
 import { DfsError, NodeCommandSchema, type CopyOutcome, type NodeCommand } from '@dfs/proto';
 import type { Logger } from 'pino';
+import { EventLoopPacer } from './event-loop-pacer.js';
 import type { ReplicaMap } from './replica-map.js';
 
 export interface ChunkHealerOptions {
@@ -51,6 +52,8 @@ export interface HealthCounts {
 }
 
 const COUNTS_TOWARD_R = new Set(['healthy', 'suspect']);
+/** Chunk ids per batched metadata lookup in check(). */
+const CHECK_BATCH = 1_000;
 const CAN_SOURCE = ['healthy', 'draining', 'drained', 'suspect'];
 
 export class ChunkHealer {
@@ -74,24 +77,33 @@ export class ChunkHealer {
 
   /**
    * Re-evaluates chunks against what their files want. A chunk that belongs
-   * to no visible file is dropped (deleting it is the GC's job).
+   * to no visible file is dropped (deleting it is the GC's job). The files
+   * are looked up a batch of ids at a time, and the loop steps aside for
+   * I/O between batches (a node's report can hold a million ids).
    */
   async check(chunkIds: Iterable<string>): Promise<void> {
-    let n = 0;
+    const pacer = new EventLoopPacer();
+    let batch: string[] = [];
     for (const chunkId of chunkIds) {
-      // The embedded store answers synchronously, so awaits alone never let I/O in:
-      // without this, a node's full report starves heartbeats (seen at 1,000,000 files).
-      if (++n % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
-      let file: FileRecord | undefined;
-      try {
-        file = await this.store.liveFileOfChunk(chunkId);
-      } catch (err) {
-        // Unknown is not "unwanted": leave whatever was decided before.
-        this.logger.warn({ chunkId, err: DfsError.from(err).rawMessage }, 'could not look up a chunk; will check it again');
-        continue;
-      }
-      this.evaluate(chunkId, file);
+      batch.push(chunkId);
+      if (batch.length < CHECK_BATCH) continue;
+      await this.checkBatch(batch, pacer);
+      batch = [];
     }
+    if (batch.length > 0) await this.checkBatch(batch, pacer);
+  }
+
+  private async checkBatch(chunkIds: string[], pacer: EventLoopPacer): Promise<void> {
+    let files: Map<string, FileRecord>;
+    try {
+      files = await this.store.liveFilesOfChunks(chunkIds);
+    } catch (err) {
+      // Unknown is not "unwanted": leave whatever was decided before.
+      this.logger.warn({ chunks: chunkIds.length, first: chunkIds[0], err: DfsError.from(err).rawMessage }, 'could not look up chunks; will check them again');
+      return;
+    }
+    for (const chunkId of chunkIds) this.evaluate(chunkId, files.get(chunkId));
+    if (pacer.due()) await pacer.yield();
   }
 
   /** Evaluates a chunk whose file is already known (a full scan, a commit). */
@@ -149,8 +161,13 @@ export class ChunkHealer {
     await this.check(outcomes.map((o) => o.chunkId));
   }
 
-  /** Hands out copy commands within the per-node limits, most urgent chunks first. Call periodically. */
-  schedule(): void {
+  /**
+   * Hands out copy commands within the per-node limits, most urgent chunks
+   * first. Call periodically. A dead node can queue a million chunks, so
+   * this neither sorts the queue nor holds the thread: it stops once no node
+   * can take another copy, and steps aside for I/O as it goes.
+   */
+  async schedule(): Promise<void> {
     const now = this.now();
     const max = this.options.maxCopiesPerNode ?? 2;
     for (const [chunkId, copy] of this.inFlight) {
@@ -165,21 +182,36 @@ export class ChunkHealer {
       asSource.set(c.source, (asSource.get(c.source) ?? 0) + 1);
       asTarget.set(c.target, (asTarget.get(c.target) ?? 0) + 1);
     }
-    const urgent = [...this.wants.values()].filter((w) => !this.inFlight.has(w.chunkId) && w.notBefore <= now).sort((a, b) => a.live - b.live || a.queuedAt - b.queuedAt);
     const live = this.membership.live();
-    for (const want of urgent) {
-      const holders = this.nodesHolding(want.chunkId);
-      // Healthy sources first; a draining node's copy is as good; a suspect one may be gone.
-      const source = holders
-        .filter((n) => CAN_SOURCE.includes(n.state) && (asSource.get(n.nodeId) ?? 0) < max)
-        .sort((a, b) => CAN_SOURCE.indexOf(a.state) - CAN_SOURCE.indexOf(b.state) || (asSource.get(a.nodeId) ?? 0) - (asSource.get(b.nodeId) ?? 0))[0];
-      if (!source) continue;
-      const target = this.chooseTarget(want, holders, live, (id) => (asTarget.get(id) ?? 0) >= max);
-      if (!target) continue;
-      asSource.set(source.nodeId, (asSource.get(source.nodeId) ?? 0) + 1);
-      asTarget.set(target.nodeId, (asTarget.get(target.nodeId) ?? 0) + 1);
-      this.inFlight.set(want.chunkId, { source: source.nodeId, target: target.nodeId, startedAt: now });
-      this.send(source.nodeId, create(NodeCommandSchema, { command: { case: 'copyChunk', value: { chunkId: want.chunkId, target: { nodeId: target.nodeId, address: target.address } } } }));
+    const canSource = this.membership.nodes().filter((n) => CAN_SOURCE.includes(n.state));
+    const slotsLeft = () => live.some((n) => (asTarget.get(n.nodeId) ?? 0) < max) && canSource.some((n) => (asSource.get(n.nodeId) ?? 0) < max);
+    if (!slotsLeft()) return;
+    // Most urgent first: fewest live copies, then queued longest. `wants` iterates in the
+    // order chunks were queued, so one bucket per copy count gives that order unsorted.
+    const byLive: Want[][] = [];
+    for (const w of this.wants.values()) {
+      if (!this.inFlight.has(w.chunkId) && w.notBefore <= now) (byLive[w.live] ??= []).push(w);
+    }
+    const pacer = new EventLoopPacer();
+    for (const bucket of byLive) {
+      for (const want of bucket ?? []) {
+        if (pacer.due()) await pacer.yield();
+        // Copies finish and chunks are re-checked in the yields: skip what no longer waits.
+        if (this.wants.get(want.chunkId) !== want || this.inFlight.has(want.chunkId)) continue;
+        const holders = this.nodesHolding(want.chunkId);
+        // Healthy sources first; a draining node's copy is as good; a suspect one may be gone.
+        const source = holders
+          .filter((n) => CAN_SOURCE.includes(n.state) && (asSource.get(n.nodeId) ?? 0) < max)
+          .sort((a, b) => CAN_SOURCE.indexOf(a.state) - CAN_SOURCE.indexOf(b.state) || (asSource.get(a.nodeId) ?? 0) - (asSource.get(b.nodeId) ?? 0))[0];
+        if (!source) continue;
+        const target = this.chooseTarget(want, holders, live, (id) => (asTarget.get(id) ?? 0) >= max);
+        if (!target) continue;
+        asSource.set(source.nodeId, (asSource.get(source.nodeId) ?? 0) + 1);
+        asTarget.set(target.nodeId, (asTarget.get(target.nodeId) ?? 0) + 1);
+        this.inFlight.set(want.chunkId, { source: source.nodeId, target: target.nodeId, startedAt: this.now() });
+        this.send(source.nodeId, create(NodeCommandSchema, { command: { case: 'copyChunk', value: { chunkId: want.chunkId, target: { nodeId: target.nodeId, address: target.address } } } }));
+        if (!slotsLeft()) return;
+      }
     }
   }
 
@@ -221,8 +253,12 @@ export class ChunkHealer {
   }
 
   /** Whether any chunk waiting for copies can only be copied from this node (draining is not finished). */
-  isNeededSource(nodeId: string): boolean {
-    for (const w of this.wants.values()) if (this.replicas.holdersOf(w.chunkId).includes(nodeId)) return true;
+  async isNeededSource(nodeId: string): Promise<boolean> {
+    const pacer = new EventLoopPacer();
+    for (const w of this.wants.values()) {
+      if (pacer.due()) await pacer.yield();
+      if (this.replicas.holdersOf(w.chunkId).includes(nodeId)) return true;
+    }
     return false;
   }
 
@@ -236,6 +272,8 @@ export class ChunkHealer {
     let cursor: string | undefined;
     let files = 0;
     let chunks = 0;
+    // A million files are a million chunk-list reads, each answered synchronously by the embedded store.
+    const pacer = new EventLoopPacer();
     do {
       signal?.throwIfAborted();
       const page = await this.store.list('/', { recursive: true, limit: 1000, cursor });
@@ -245,7 +283,9 @@ export class ChunkHealer {
         for await (const chunk of this.store.readChunks(entry.file.fileId)) {
           chunks++;
           this.evaluate(chunk.chunkId, entry.file);
+          if (pacer.due()) await pacer.yield();
         }
+        if (pacer.due()) await pacer.yield();
       }
       cursor = page.nextCursor;
     } while (cursor);
@@ -267,14 +307,14 @@ export class ChunkHealer {
   private chooseTarget(want: Want, holders: NodeRecord[], live: NodeRecord[], busy: (nodeId: string) => boolean): NodeRecord | undefined {
     const exclude = new Set([...holders.map((n) => n.nodeId), ...want.failedTargets]);
     const candidates = live.filter((n) => !exclude.has(n.nodeId) && !busy(n.nodeId));
+    if (candidates.length === 0) return undefined;
     // A zone that holds no copy yet comes first, as for a new chunk.
     const zones = new Set(holders.filter((n) => COUNTS_TOWARD_R.has(n.state)).map((n) => n.zone));
-    for (const pool of [candidates.filter((n) => !zones.has(n.zone)), candidates]) {
-      try {
-        return placeChunk(pool, { replication: 1, chunkSize: want.chunkSize })[0];
-      } catch {
-        // no room in this pool: try the wider one
-      }
+    const newZones = candidates.filter((n) => !zones.has(n.zone));
+    for (const pool of newZones.length > 0 && newZones.length < candidates.length ? [newZones, candidates] : [candidates]) {
+      // No room in this pool is common (and cheap): try the wider one.
+      const placed = tryPlaceChunk(pool, { replication: 1, chunkSize: want.chunkSize });
+      if (placed.ok) return placed.nodes[0];
     }
     return undefined;
   }

@@ -4,6 +4,7 @@
 import type { FileRecord, MetadataStore } from '@dfs/metadata';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { ChunkHealth, Code, DfsError, validatePath, type FsckFileSchema, type FsckRequest, type FsckResponseSchema } from '@dfs/proto';
+import { EventLoopPacer } from './event-loop-pacer.js';
 import type { Healing } from './healing.js';
 
 /** Files listed in `problems` at most (the counts cover every file). */
@@ -22,11 +23,15 @@ export async function fsck(store: MetadataStore, healing: Healing, req: FsckRequ
   const counts = { healthy: 0, 'under-replicated': 0, missing: 0, corrupt: 0 };
   const problems: MessageInitShape<typeof FsckFileSchema>[] = [];
   let seen = 0;
+  // A tree of a million files is a million chunk-list reads, answered synchronously by the embedded store.
+  const pacer = new EventLoopPacer();
   for await (const file of filesUnder(store, path)) {
     seen++;
+    if (pacer.due()) await pacer.yield();
     let worst: keyof typeof RANK = 'healthy';
     const unhealthy: string[] = [];
     for await (const chunk of store.readChunks(file.fileId)) {
+      if (pacer.due()) await pacer.yield();
       const health = healing.healer.healthOf(chunk.chunkId, file.replication);
       if (health === 'healthy') continue;
       unhealthy.push(chunk.chunkId);

@@ -34,6 +34,8 @@ export class Healing {
   /** When each node was last asked for a full report (at registration, or in a heartbeat answer). */
   private readonly reportAsked = new Map<string, number>();
   private scanning = false;
+  /** Full scans started since this coordinator started. */
+  private scansStarted = 0;
 
   constructor(
     store: MetadataStore,
@@ -81,12 +83,24 @@ export class Healing {
 
   /** One batch of a node's chunk report, with the ids the metadata does not reference. */
   async reported(nodeId: string, reportId: string, chunkIds: readonly string[], last: boolean, unknown: readonly string[]): Promise<void> {
+    // Orphans are tracked from every report: they are deleted only after the grace period, on a fresh reference check (sweep).
     this.orphans.reported(nodeId, unknown);
-    const { added, dropped } = this.replicas.reportBatch(nodeId, reportId, chunkIds, last);
-    if (last) this.logger.info({ nodeId, added: added.length, dropped: dropped.length, viewComplete: this.viewComplete() }, 'chunk report applied');
+    const { added, dropped } = await this.replicas.reportBatch(nodeId, reportId, chunkIds, last);
+    if (!last) return;
+    const rejoined = this.rejoined.delete(nodeId);
+    // Before the first full scan has started (the reports after a coordinator
+    // start), checking the chunks of each report is work thrown away: the scan
+    // starts once every node has reported, and evaluates every chunk of every
+    // visible file against the replica map as it is then, this report
+    // included (a failed scan is retried from the start on the next tick).
+    // Checking earlier would also judge copies by a partial view: the first
+    // report makes every chunk look short of copies and queues them all.
+    const scanCovers = this.scansStarted === 0;
+    this.logger.info({ nodeId, added: added.length, dropped: dropped.length, viewComplete: this.viewComplete(), checkedByScan: scanCovers }, 'chunk report applied');
+    if (scanCovers) return;
     // Lost copies may leave chunks short; new ones may be surplus.
     await this.healer.check([...added, ...dropped]);
-    if (last && this.rejoined.delete(nodeId)) {
+    if (rejoined) {
       // A node that registered again (restarted, or back from the dead) counts
       // again for every chunk it holds, which its copies may now make surplus.
       // In the background: a big node's check must not hold up its report.
@@ -156,7 +170,7 @@ export class Healing {
 
   /** Periodic work: copies, finished drains, full scans, orphans. */
   async tick(): Promise<void> {
-    this.healer.schedule();
+    await this.healer.schedule();
     const complete = this.viewComplete();
     for (const node of this.membership.nodes()) {
       if (node.state !== 'draining') continue;
@@ -165,7 +179,9 @@ export class Healing {
         continue;
       }
       await this.drainChecked.get(node.nodeId);
-      if (complete && !this.healer.isNeededSource(node.nodeId)) {
+      // After a restart the reports are not checked chunk by chunk (see reported): until the
+      // first full scan is done, an empty queue says nothing about what the node still holds.
+      if (complete && this.lastScan > 0 && !(await this.healer.isNeededSource(node.nodeId)) && this.viewComplete()) {
         await this.membership.setAdminState(node.nodeId, 'drained');
         this.drainChecked.delete(node.nodeId);
         this.logger.info({ nodeId: node.nodeId }, 'node drained: every chunk it holds has its copies elsewhere');
@@ -173,6 +189,7 @@ export class Healing {
     }
     if (complete && !this.scanning && Date.now() - this.lastScan >= this.options.scanIntervalMs) {
       this.scanning = true;
+      this.scansStarted++;
       void this.healer
         .scanAll()
         .then((r) => {

@@ -15,7 +15,6 @@ const STATE: Record<NodeRecord['state'], NodeState> = {
   drained: NodeState.DRAINED,
 };
 
-const REFERENCE_CHECKS_IN_FLIGHT = 16;
 const COUNTS_MAX_AGE_MS = 5_000;
 
 /** RegisterNode, Heartbeat, ReportChunks, ListNodes, ClusterStatus, DrainNode. */
@@ -71,14 +70,9 @@ export function membershipHandlers(
         if (deletions.isDeleted(id)) deletions.deleteOn(req.nodeId, id);
         else toCheck.push(id);
       }
-      // A batch holds thousands of ids and each check is a store round trip (etcd): a few at once.
-      const referenced = new Array<boolean>(toCheck.length);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        for (let i = next++; i < toCheck.length; i = next++) referenced[i] = await store.isChunkReferenced(toCheck[i]!);
-      };
-      await Promise.all(Array.from({ length: Math.min(REFERENCE_CHECKS_IN_FLIGHT, toCheck.length) }, worker));
-      const unknownChunkIds = toCheck.filter((_, i) => !referenced[i]);
+      // A batch holds up to 10,000 ids: one batched lookup (a query, or a few etcd transactions), not one per id.
+      const referenced = await store.referencedChunks(toCheck);
+      const unknownChunkIds = toCheck.filter((id) => !referenced.has(id));
       await healing.reported(req.nodeId, req.reportId, req.chunkIds, req.last, unknownChunkIds);
       return { unknownChunkIds };
     },

@@ -8,6 +8,10 @@ import { create } from '@bufbuild/protobuf';
 import type { MetadataStore } from '@dfs/metadata';
 import { DfsError, NodeCommandSchema, type NodeCommand } from '@dfs/proto';
 import type { Logger } from 'pino';
+import { EventLoopPacer } from './event-loop-pacer.js';
+
+/** Orphans per batched reference check. */
+const SWEEP_BATCH = 1_000;
 
 export interface OrphanChunksOptions {
   /** Default 1 h. */
@@ -49,26 +53,38 @@ export class OrphanChunks {
   /**
    * Delete commands, per node, for orphans past their grace. `canDelete`
    * says whether the view is complete and the node may be told (healthy).
+   * The fresh reference checks go to the store a batch at a time.
    */
   async sweep(canDelete: (nodeId: string) => boolean): Promise<Map<string, NodeCommand>> {
-    const due = new Map<string, string[]>();
     const now = this.now();
+    const pacer = new EventLoopPacer();
+    const candidates: { key: string; since: number; nodeId: string; chunkId: string }[] = [];
     for (const [key, since] of this.seen) {
+      if (pacer.due()) await pacer.yield();
       if (now - since < this.options.graceMs) continue;
       const [nodeId, chunkId] = key.split('\n') as [string, string];
-      if (!canDelete(nodeId)) continue;
-      let referenced: boolean;
+      if (canDelete(nodeId)) candidates.push({ key, since, nodeId, chunkId });
+    }
+    const due = new Map<string, string[]>();
+    for (let i = 0; i < candidates.length; i += SWEEP_BATCH) {
+      const batch = candidates.slice(i, i + SWEEP_BATCH);
+      let referenced: Set<string>;
       try {
-        referenced = await this.store.isChunkReferenced(chunkId);
+        referenced = await this.store.referencedChunks(batch.map((c) => c.chunkId));
       } catch (err) {
-        this.logger.warn({ chunkId, err: DfsError.from(err).rawMessage }, 'could not check an orphan chunk; keeping it');
+        this.logger.warn({ chunks: batch.length, err: DfsError.from(err).rawMessage }, 'could not check orphan chunks; keeping them');
         continue;
       }
-      this.seen.delete(key);
-      if (referenced) continue;
-      const list = due.get(nodeId);
-      if (list) list.push(chunkId);
-      else due.set(nodeId, [chunkId]);
+      for (const c of batch) {
+        // Gone meanwhile, or seen again after it went (a new grace period): not this sighting's to decide.
+        if (this.seen.get(c.key) !== c.since) continue;
+        this.seen.delete(c.key);
+        if (referenced.has(c.chunkId)) continue;
+        const list = due.get(c.nodeId);
+        if (list) list.push(c.chunkId);
+        else due.set(c.nodeId, [c.chunkId]);
+      }
+      if (pacer.due()) await pacer.yield();
     }
     const commands = new Map<string, NodeCommand>();
     for (const [nodeId, chunkIds] of due) {

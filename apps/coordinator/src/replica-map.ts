@@ -4,6 +4,7 @@
 // In memory only: after a restart it is rebuilt from the reports, and until
 // every live node has reported, the view is incomplete and nothing that
 // could lose data (trimming, orphan deletes) is decided from it.
+import { EventLoopPacer } from './event-loop-pacer.js';
 
 interface ReportInProgress {
   reportId: string;
@@ -21,26 +22,18 @@ export class ReplicaMap {
   private readonly reports = new Map<string, ReportInProgress>();
   private readonly reported = new Set<string>();
 
+  /** @param sliceMs how long applying a report may hold the thread between yields (tests pass 0: a yield per chunk) */
+  constructor(private readonly sliceMs = 10) {}
+
   add(nodeId: string, chunkId: string): void {
-    const n = this.index(nodeId);
-    const list = this.holders.get(chunkId);
-    if (!list) this.holders.set(chunkId, [n]);
-    else if (!list.includes(n)) list.push(n);
-    this.chunksOfIndex(n).add(chunkId);
     this.reports.get(nodeId)?.changed.add(chunkId);
+    this.addCopy(this.index(nodeId), chunkId);
   }
 
   remove(nodeId: string, chunkId: string): void {
-    const n = this.nodeIndex.get(nodeId);
     this.reports.get(nodeId)?.changed.add(chunkId);
-    if (n === undefined) return;
-    const list = this.holders.get(chunkId);
-    if (list) {
-      const i = list.indexOf(n);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.holders.delete(chunkId);
-    }
-    this.byNode.get(n)?.delete(chunkId);
+    const n = this.nodeIndex.get(nodeId);
+    if (n !== undefined) this.removeCopy(n, chunkId);
   }
 
   /** Node ids that hold a copy (whatever their state). */
@@ -62,29 +55,48 @@ export class ReplicaMap {
   /**
    * One batch of a node's full report. On the last batch the node's set is
    * replaced by what it reported, keeping changes made while the report ran.
-   * Returns the chunks the report added and dropped.
+   * Returns the chunks the report added and dropped. Applying a report of a
+   * million chunks takes a while, so it yields to I/O as it goes: changes
+   * made meanwhile (commits, deletes, copies) count as made during the
+   * report and win; a newer report of the same node stops it (that one
+   * replaces the set when it completes).
    */
-  reportBatch(nodeId: string, reportId: string, chunkIds: readonly string[], last: boolean): { added: string[]; dropped: string[] } {
+  async reportBatch(nodeId: string, reportId: string, chunkIds: readonly string[], last: boolean): Promise<{ added: string[]; dropped: string[] }> {
     let report = this.reports.get(nodeId);
     if (!report || report.reportId !== reportId) {
       report = { reportId, ids: new Set(), changed: new Set() };
       this.reports.set(nodeId, report);
     }
     for (const id of chunkIds) report.ids.add(id);
-    if (!last) return { added: [], dropped: [] };
-    this.reports.delete(nodeId);
     const added: string[] = [];
     const dropped: string[] = [];
+    if (!last) return { added, dropped };
+    const n = this.index(nodeId);
+    const held = this.chunksOfIndex(n);
+    const pacer = new EventLoopPacer(this.sliceMs);
+    const current = () => this.reports.get(nodeId) === report;
+    // The report stays registered while it is applied, so changes made in the yields land in `changed`.
+    // Its own adds and removes do not: each id is visited once.
     for (const id of report.ids) {
-      if (report.changed.has(id) || this.holdersOf(id).includes(nodeId)) continue;
-      this.add(nodeId, id);
+      if (pacer.due()) {
+        await pacer.yield();
+        if (!current()) return { added, dropped };
+      }
+      if (report.changed.has(id) || held.has(id)) continue;
+      this.addCopy(n, id);
       added.push(id);
     }
-    for (const id of this.chunksOn(nodeId)) {
+    // Iterating a Set while entries are deleted (here) or added (in the yields, so marked changed) is well defined.
+    for (const id of held) {
+      if (pacer.due()) {
+        await pacer.yield();
+        if (!current()) return { added, dropped };
+      }
       if (report.ids.has(id) || report.changed.has(id)) continue;
-      this.remove(nodeId, id);
+      this.removeCopy(n, id);
       dropped.push(id);
     }
+    this.reports.delete(nodeId);
     this.reported.add(nodeId);
     return { added, dropped };
   }
@@ -96,6 +108,8 @@ export class ReplicaMap {
 
   /** A node re-registered (after a restart or being dead): its next report is needed before its view is trusted again. */
   expectReport(nodeId: string): void {
+    // A report still being applied is older than the registration: it must not count as the one expected.
+    this.reports.delete(nodeId);
     this.reported.delete(nodeId);
   }
 
@@ -107,6 +121,23 @@ export class ReplicaMap {
       this.nodeIndex.set(nodeId, n);
     }
     return n;
+  }
+
+  private addCopy(n: number, chunkId: string): void {
+    const list = this.holders.get(chunkId);
+    if (!list) this.holders.set(chunkId, [n]);
+    else if (!list.includes(n)) list.push(n);
+    this.chunksOfIndex(n).add(chunkId);
+  }
+
+  private removeCopy(n: number, chunkId: string): void {
+    const list = this.holders.get(chunkId);
+    if (list) {
+      const i = list.indexOf(n);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.holders.delete(chunkId);
+    }
+    this.byNode.get(n)?.delete(chunkId);
   }
 
   private chunksOfIndex(n: number): Set<string> {

@@ -1,6 +1,6 @@
 import { Code, isDfsError } from '@dfs/proto';
 import type { NodeRecord } from './membership-store.js';
-import { placeChunk, placeChunks, placementReserveBytes } from './place-chunk.js';
+import { placeChunk, placeChunks, placementReserveBytes, tryPlaceChunk } from './place-chunk.js';
 import { GiB, MiB, node, seededRandom } from './test/fixtures.js';
 
 const chunkSize = 8 * MiB;
@@ -134,6 +134,16 @@ describe('placeChunk', () => {
       /1 are healthy and not excluded \(1 excluded\) and 0 of those have room/,
     );
     expectDfsError(() => placeChunk([], { replication: 1, chunkSize }), Code.FailedPrecondition, /lower the replication/);
+  });
+
+  it('tryPlaceChunk answers "no room" with the counts instead of throwing, and places like placeChunk otherwise', () => {
+    const nodes = [node('a'), node('b', { freeBytes: 1 }), node('c', { state: 'suspect' }), node('d', { state: 'dead' })];
+    expect(tryPlaceChunk(nodes, { replication: 3, chunkSize })).toEqual({ ok: false, shortfall: { nodes: 4, healthy: 2, excluded: 0, withRoom: 1 } });
+    expect(tryPlaceChunk(nodes, { replication: 2, chunkSize, exclude: new Set(['a']) })).toEqual({ ok: false, shortfall: { nodes: 4, healthy: 1, excluded: 1, withRoom: 0 } });
+    const placed = tryPlaceChunk(sixNodes(), { replication: 3, chunkSize, random: seededRandom(7) });
+    expect(placed).toEqual({ ok: true, nodes: placeChunk(sixNodes(), { replication: 3, chunkSize, random: seededRandom(7) }) });
+    // A caller's bug is still an error.
+    expectDfsError(() => tryPlaceChunk(sixNodes(), { replication: 0, chunkSize }), Code.InvalidArgument, /replication/);
   });
 
   it('is InvalidArgument for a bad replication or chunk size', () => {

@@ -23,6 +23,19 @@ export function placementReserveBytes(node: Pick<NodeRecord, 'capacityBytes'>): 
   return Math.min(Math.ceil(node.capacityBytes * 0.01), GiB);
 }
 
+/** Why a chunk could not be placed: the node counts its error message gives. */
+export interface PlacementShortfall {
+  nodes: number;
+  /** Healthy and not excluded. */
+  healthy: number;
+  /** Healthy but excluded. */
+  excluded: number;
+  /** Healthy, not excluded, with room for the chunk. */
+  withRoom: number;
+}
+
+export type PlacementResult = { ok: true; nodes: NodeRecord[] } | { ok: false; shortfall: PlacementShortfall };
+
 /**
  * Chooses the nodes for one new chunk, primary first: `replication` distinct
  * healthy nodes with room, spread over as many zones as there are (no zone
@@ -32,6 +45,19 @@ export function placementReserveBytes(node: Pick<NodeRecord, 'capacityBytes'>): 
  * one zone. Not enough such nodes is FailedPrecondition.
  */
 export function placeChunk(nodes: readonly NodeRecord[], options: PlacementOptions): NodeRecord[] {
+  const placed = tryPlaceChunk(nodes, options);
+  if (!placed.ok) throw notEnoughNodesError(options, placed.shortfall);
+  return placed.nodes;
+}
+
+/**
+ * placeChunk that answers "no room" with a result instead of an error: the
+ * healer tries a target for every chunk it wants copied, and in a cluster
+ * with no spare node most tries fail, every second; building and throwing a
+ * DfsError (with its stack) for each cost more than the placement itself.
+ * Bad options still throw: that is a caller's bug, not a full cluster.
+ */
+export function tryPlaceChunk(nodes: readonly NodeRecord[], options: PlacementOptions): PlacementResult {
   const { replication, chunkSize, exclude, random } = checkPlacementOptions(options);
   const candidates: Candidate[] = [];
   let live = 0;
@@ -45,16 +71,20 @@ export function placeChunk(nodes: readonly NodeRecord[], options: PlacementOptio
     candidates.push({ node, zone: node.zone, weight: Math.max(room, 1) / (1 + node.activeTransfers) });
   }
   if (candidates.length < replication) {
-    const excluded = nodes.filter((n) => n.state === 'healthy' && exclude.has(n.nodeId)).length;
-    throw new DfsError(
-      Code.FailedPrecondition,
-      `placing a chunk needs ${replication} healthy nodes with room for ${chunkSize} bytes, but of ${nodes.length} nodes ` +
-        `${live} are healthy${excluded > 0 ? ` and not excluded (${excluded} excluded)` : ''} and ${candidates.length} of those have room: ` +
-        'start more datanodes, free disk space, or lower the replication',
-      { reason: 'NOT_ENOUGH_REPLICAS' },
-    );
+    const excluded = exclude.size === 0 ? 0 : nodes.filter((n) => n.state === 'healthy' && exclude.has(n.nodeId)).length;
+    return { ok: false, shortfall: { nodes: nodes.length, healthy: live, excluded, withRoom: candidates.length } };
   }
-  return pickReplicas(candidates, replication, random).map((c) => c.node);
+  return { ok: true, nodes: pickReplicas(candidates, replication, random).map((c) => c.node) };
+}
+
+function notEnoughNodesError({ replication, chunkSize }: PlacementOptions, s: PlacementShortfall, context = ''): DfsError {
+  return new DfsError(
+    Code.FailedPrecondition,
+    `${context}placing a chunk needs ${replication} healthy nodes with room for ${chunkSize} bytes, but of ${s.nodes} nodes ` +
+      `${s.healthy} are healthy${s.excluded > 0 ? ` and not excluded (${s.excluded} excluded)` : ''} and ${s.withRoom} of those have room: ` +
+      'start more datanodes, free disk space, or lower the replication',
+    { reason: 'NOT_ENOUGH_REPLICAS' },
+  );
 }
 
 /**
@@ -73,14 +103,9 @@ export function placeChunks(nodes: readonly NodeRecord[], count: number, options
   const byId = new Map(projected.map((n) => [n.nodeId, n]));
   const placements: NodeRecord[][] = [];
   for (let i = 0; i < count; i++) {
-    let chosen: NodeRecord[];
-    try {
-      chosen = placeChunk(projected, options);
-    } catch (err) {
-      if (i === 0) throw err;
-      const cause = DfsError.from(err);
-      throw new DfsError(cause.code, `after placing ${i} of ${count} chunks: ${cause.rawMessage}`, { reason: cause.reason, cause: err });
-    }
+    const placed = tryPlaceChunk(projected, options);
+    if (!placed.ok) throw notEnoughNodesError(options, placed.shortfall, i === 0 ? '' : `after placing ${i} of ${count} chunks: `);
+    const chosen = placed.nodes;
     for (const node of chosen) {
       const p = byId.get(node.nodeId)!;
       p.freeBytes -= options.chunkSize;

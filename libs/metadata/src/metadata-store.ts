@@ -195,6 +195,18 @@ export interface MetadataStore {
    * healer learns a chunk's replication, and that it is still wanted.
    */
   liveFileOfChunk(chunkId: string): Promise<FileRecord | undefined>;
+  /**
+   * isChunkReferenced for many ids at once: the ones that are referenced. A
+   * datanode reports up to 10,000 chunk ids per call and the coordinator
+   * checks them all: one query (embedded) or a few batched transactions
+   * (etcd) instead of a round trip per id. Any number of ids; duplicates are fine.
+   */
+  referencedChunks(chunkIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * liveFileOfChunk for many ids at once (the healer checks a whole report):
+   * each id that has a visible file, mapped to that file. Any number of ids.
+   */
+  liveFilesOfChunks(chunkIds: readonly string[]): Promise<Map<string, FileRecord>>;
 
   // ---- membership ----
   /** Inserts or replaces a node record; assigns and returns its new version (monotonic across all nodes). */

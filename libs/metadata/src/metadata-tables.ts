@@ -27,6 +27,10 @@ export interface MetadataTables {
   fileHasChunk(chunkId: string): boolean;
   /** The visible file whose chunk list holds this chunk id. */
   liveFileOfChunk(chunkId: string): FileRecord | undefined;
+  /** The ids among these that a chunk list (visible or pending GC) or an open upload holds. */
+  referencedChunks(chunkIds: readonly string[]): Set<string>;
+  /** The visible file of each of these ids that has one (as liveFileOfChunk). */
+  liveFilesOfChunks(chunkIds: readonly string[]): Map<string, FileRecord>;
   fileCounts(): { files: number; chunks: number };
 
   // ---- upload sessions, and the ids of recent commits (for idempotency) ----

@@ -33,6 +33,12 @@ import { ancestorsOf, isBelow, movedPath, subtreeEnd, subtreeStart } from './pat
 export const COMMIT_MEMORY_MS = 24 * 60 * 60 * 1000;
 /** Chunks per page when streaming a chunk list. */
 const CHUNK_PAGE = 10_000;
+/**
+ * Ids per statement of a batched chunk lookup. Each statement runs
+ * synchronously (SQLite), so a huge batch is split and other work (a
+ * heartbeat) runs between the parts; a few thousand take milliseconds.
+ */
+const LOOKUP_SLICE = 2_500;
 
 /** Runs one write operation atomically (and, for a durable store, durably). */
 export type WriteRunner = <T>(op: () => T) => Promise<T>;
@@ -212,6 +218,24 @@ export abstract class TableMetadataStore implements MetadataStore {
     return this.read(() => this.tables.fileHasChunk(chunkId) || this.tables.uploadHasChunk(chunkId));
   }
 
+  async referencedChunks(chunkIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < chunkIds.length; i += LOOKUP_SLICE) {
+      if (i > 0) await yieldToEventLoop();
+      for (const id of this.read(() => this.tables.referencedChunks(chunkIds.slice(i, i + LOOKUP_SLICE)))) found.add(id);
+    }
+    return found;
+  }
+
+  async liveFilesOfChunks(chunkIds: readonly string[]): Promise<Map<string, FileRecord>> {
+    const found = new Map<string, FileRecord>();
+    for (let i = 0; i < chunkIds.length; i += LOOKUP_SLICE) {
+      if (i > 0) await yieldToEventLoop();
+      for (const [id, file] of this.read(() => this.tables.liveFilesOfChunks(chunkIds.slice(i, i + LOOKUP_SLICE)))) found.set(id, file);
+    }
+    return found;
+  }
+
   // ---- membership ----
 
   async putNode(node: Omit<NodeRecord, 'version'>): Promise<NodeRecord> {
@@ -298,6 +322,11 @@ export abstract class TableMetadataStore implements MetadataStore {
   private filesBelow(dir: string): FileRecord[] {
     return this.tables.scanFiles(subtreeStart(dir), subtreeEnd(dir));
   }
+}
+
+/** Lets I/O in: an await of a synchronous answer alone only queues a microtask, and those all run before any I/O. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

@@ -26,6 +26,10 @@ interface ChunkRow {
 }
 
 const FILE_COLUMNS = 'path, file_id, size, sha256, chunk_size, replication, chunk_count, created_at';
+/** The same columns of a `files AS f` in a join (json_each has a `path` column of its own). */
+const F_COLUMNS = FILE_COLUMNS.split(', ')
+  .map((c) => `f.${c}`)
+  .join(', ');
 
 function prepareStatements(db: Database) {
   const q = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
@@ -44,6 +48,16 @@ function prepareStatements(db: Database) {
     fileHasChunk: q('SELECT 1 FROM chunks WHERE chunk_id = ? LIMIT 1'),
     // A chunk id belongs to one chunk list (ids are minted per upload).
     liveFileOfChunk: q<FileRow>(`SELECT ${FILE_COLUMNS} FROM files WHERE file_id = (SELECT file_id FROM chunks WHERE chunk_id = ? LIMIT 1)`),
+    // Batched lookups take the ids as one JSON array: one statement for thousands of ids, each an index
+    // lookup. Rows name the array position (json_each's key), so answers are in the caller's own strings.
+    referencedChunks: q<{ i: number }>(
+      'SELECT ids.key AS i FROM json_each(?) AS ids WHERE EXISTS (SELECT 1 FROM chunks WHERE chunk_id = ids.value) ' +
+        'OR EXISTS (SELECT 1 FROM upload_chunks WHERE chunk_id = ids.value)',
+    ),
+    liveFilesOfChunks: q<FileRow & { i: number }>(
+      `SELECT ids.key AS i, ${F_COLUMNS} FROM json_each(?) AS ids ` +
+        'JOIN files AS f ON f.file_id = (SELECT file_id FROM chunks WHERE chunk_id = ids.value LIMIT 1)',
+    ),
     fileCounts: q<{ files: number; chunks: number }>('SELECT count(*) AS files, coalesce(sum(chunk_count), 0) AS chunks FROM files'),
     getUpload: q<{ record: string }>('SELECT record FROM uploads WHERE upload_id = ?'),
     putUpload: q('INSERT OR REPLACE INTO uploads (upload_id, expires_at, record) VALUES (?, ?, ?)'),
@@ -124,6 +138,21 @@ export class SqliteTables implements MetadataTables {
 
   liveFileOfChunk(chunkId: string): FileRecord | undefined {
     return toFile(this.s.liveFileOfChunk.get(chunkId));
+  }
+
+  referencedChunks(chunkIds: readonly string[]): Set<string> {
+    return new Set(this.s.referencedChunks.all(JSON.stringify(chunkIds)).map((r) => chunkIds[r.i]!));
+  }
+
+  liveFilesOfChunks(chunkIds: readonly string[]): Map<string, FileRecord> {
+    const found = new Map<string, FileRecord>();
+    // Chunks of one file share its row: decode it once.
+    let last: FileRecord | undefined;
+    for (const row of this.s.liveFilesOfChunks.all(JSON.stringify(chunkIds))) {
+      if (last?.fileId !== row.file_id) last = toFile(row)!;
+      found.set(chunkIds[row.i]!, last);
+    }
+    return found;
   }
 
   fileCounts(): { files: number; chunks: number } {

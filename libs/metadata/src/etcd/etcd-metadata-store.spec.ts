@@ -161,6 +161,24 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     expect((await reopened.peekGc(2000)).filter((e) => e.kind === 'file' && e.reason === 'deleted')).toHaveLength(1200);
   }, 60_000);
 
+  it('answers batched chunk lookups under a tree rename cut short as the one-id lookups do', async () => {
+    const store = await open({
+      beforeTreeBatch: (_job, batch) => {
+        if (batch === 1) throw new Error('simulated crash between batches');
+      },
+    });
+    // More than one batch of the rename (1,000 files), so some files are moved and the rest wait behind a running fence.
+    const inputs = Array.from({ length: 1200 }, (_, i) => input(`/src/d${i % 4}/f${String(i).padStart(4, '0')}`, 1));
+    for (let i = 0; i < inputs.length; i += 200) await Promise.all(inputs.slice(i, i + 200).map((c) => store.commitFile(c)));
+    await expect(store.rename('/src', '/dst')).rejects.toThrow('simulated crash');
+    const ids = inputs.map((c) => c.chunks[0]!.chunkId);
+    const batched = await store.liveFilesOfChunks(ids);
+    const single = await Promise.all(ids.map((id) => store.liveFileOfChunk(id)));
+    expect(ids.map((id) => [batched.get(id)?.path, batched.get(id)?.fileId])).toEqual(single.map((f) => [f?.path, f?.fileId]));
+    expect(single.filter((f) => f?.path.startsWith('/dst/')).length).toBeGreaterThan(0);
+    expect((await store.referencedChunks(ids)).size).toBe(ids.length);
+  }, 60_000);
+
   it('never shows half a tree to readers of another store while a 2,500-file rename runs in batches', async () => {
     const prefix = `half${process.pid}-${seq++}`;
     // Batches pause so the reader's lists fall between them (or help: either way they must be whole).

@@ -18,6 +18,7 @@ import type {
   Placement,
   UploadRecord,
 } from '../metadata-store.js';
+import { liveFilesOfChunks, referencedChunks } from './etcd-chunk-lookups.js';
 import { commitFile, discardChunkList, getCommittedUpload, readChunks } from './etcd-commit.js';
 import { decodeFile, decodeNode, encodeGc, encodeNode, expandGc, type StoredGc } from './etcd-codec.js';
 import { retryCas, type EtcdContext } from './etcd-context.js';
@@ -172,6 +173,14 @@ export class EtcdMetadataStore implements MetadataStore {
     // The owner key may be left over from a commit that lost; only a file that exists (live or GC-pending) counts.
     if (owner && (await this.kv.get(keys.fileMeta(owner.value.toString('utf8'))))) return true;
     return uploadReferences(this.ctx, chunkId);
+  }
+
+  referencedChunks(chunkIds: readonly string[]): Promise<Set<string>> {
+    return referencedChunks(this.ctx, chunkIds);
+  }
+
+  liveFilesOfChunks(chunkIds: readonly string[]): Promise<Map<string, FileRecord>> {
+    return liveFilesOfChunks(this.ctx, chunkIds, (path) => this.getFile(path));
   }
 
   // ---- membership ----

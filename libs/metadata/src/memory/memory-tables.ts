@@ -90,6 +90,19 @@ export class MemoryTables implements MetadataTables {
     return path === undefined ? undefined : cloneFile(this.files.get(path));
   }
 
+  referencedChunks(chunkIds: readonly string[]): Set<string> {
+    return new Set(chunkIds.filter((id) => this.chunkOwners.has(id) || this.uploadChunks.has(id)));
+  }
+
+  liveFilesOfChunks(chunkIds: readonly string[]): Map<string, FileRecord> {
+    const found = new Map<string, FileRecord>();
+    for (const id of chunkIds) {
+      const file = this.liveFileOfChunk(id);
+      if (file) found.set(id, file);
+    }
+    return found;
+  }
+
   fileCounts(): { files: number; chunks: number } {
     return { files: this.files.size, chunks: this.chunkTotal };
   }

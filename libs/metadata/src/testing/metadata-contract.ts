@@ -2,6 +2,7 @@
 // against memory, embedded and etcd. It uses nothing but the interface.
 import { afterEach, beforeEach, describe } from '@jest/globals';
 import type { MetadataStore } from '../metadata-store.js';
+import { chunkLookupsContract } from './contract-chunk-lookups.js';
 import type { ContractContext } from './contract-fixtures.js';
 import { filesContract } from './contract-files.js';
 import { listingContract } from './contract-listing.js';
@@ -43,5 +44,6 @@ export function describeMetadataContract(name: string, open: () => Promise<Metad
     treeContract(ctx);
     listingContract(ctx);
     sessionsContract(ctx);
+    chunkLookupsContract(ctx);
   });
 }
