@@ -163,16 +163,20 @@ describe('crash recovery', () => {
     const durableId = newChunkId();
     await writeTo(pool, node, [], framesOf(durable), { chunkId: durableId });
     const halfId = newChunkId();
+    let killed: Promise<unknown> = Promise.resolve();
     const write = writeTo(
       pool,
       node,
       [],
       framesOf(random(10 * MiB), async (sent) => {
-        if (sent === 4 * MiB) await node.kill('SIGKILL');
+        if (sent === 4 * MiB) await (killed = node.kill('SIGKILL'));
       }),
       { chunkId: halfId },
     );
     await expect(write).rejects.toMatchObject({ code: Code.Unavailable });
+    // The write fails as soon as the connection drops, which can be before
+    // this process has seen the node exit: wait for that before restarting it.
+    await killed;
     expect((await chunkTraces(node)).length).toBeGreaterThan(0); // the crash left a temp file behind
     await node.start();
     expect(await chunkTraces(node, halfId)).toEqual([]);
