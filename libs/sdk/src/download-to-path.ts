@@ -1,16 +1,14 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { Code, DfsError as WireError, type ChunkLocation } from '@dfs/proto';
+import { Code, DfsError as WireError } from '@dfs/proto';
 import { chunkLocations } from './chunk-locations.js';
 import type { ClientContext } from './client-context.js';
 import type { FileInfo } from './file-info.js';
 import { forEachConcurrently } from './for-each-concurrently.js';
 import { localFileError } from './local-file-error.js';
 import { readChunkRange } from './read-chunk-range.js';
-
-/** Read-back buffer of the whole-file hash. */
-const HASH_BUFFER = 1024 * 1024;
+import { ReadBackHasher } from './read-back-hasher.js';
 
 export interface DownloadToPathOptions {
   concurrency: number;
@@ -35,9 +33,10 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     throw localFileError(err, `cannot create ${partial} next to ${basename(target)}`);
   });
   let renamed = false;
+  let hasher: ReadBackHasher | undefined;
   try {
     await fh.truncate(file.size);
-    const hasher = new ReadBackHasher(fh, file.chunkCount);
+    hasher = new ReadBackHasher(fh, partial, file.size);
     let loaded = 0;
     let chunks = 0;
     const failedNodes = new Set<string>();
@@ -52,7 +51,7 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
           loaded += piece.length;
           options.onProgress?.(loaded, chunks);
         }
-        await hasher.complete(chunk);
+        await hasher!.complete({ index: chunk.index, offset: Number(chunk.offset), size: Number(chunk.size) });
         options.onProgress?.(loaded, ++chunks);
       },
       options.signal,
@@ -71,57 +70,10 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     renamed = true;
     await syncDirectory(dirname(target));
   } finally {
+    hasher?.close();
     if (!renamed) {
       await fh.close().catch(() => undefined);
       await unlink(partial).catch(() => undefined);
-    }
-  }
-}
-
-/**
- * The whole-file SHA-256 in file order while chunks complete out of order:
- * a chunk is read back from the partial file and hashed once every chunk
- * before it is done. Memory: one buffer and the indexes done ahead of the
- * first missing one.
- */
-class ReadBackHasher {
-  private readonly hash: Hash = createHash('sha256');
-  private readonly done = new Map<number, ChunkLocation>();
-  private next = 0;
-  private running: Promise<void> = Promise.resolve();
-  private readonly buffer: Buffer;
-
-  constructor(
-    private readonly fh: FileHandle,
-    chunkCount: number,
-  ) {
-    this.buffer = Buffer.allocUnsafe(chunkCount > 0 ? HASH_BUFFER : 1);
-  }
-
-  /** Chunk written; hashes every chunk now contiguous with the hashed prefix. */
-  complete(chunk: ChunkLocation): Promise<void> {
-    this.done.set(chunk.index, chunk);
-    this.running = this.running.then(() => this.advance());
-    return this.running;
-  }
-
-  async digest(chunkCount: number): Promise<string> {
-    await this.running;
-    if (this.next !== chunkCount) throw new WireError(Code.Internal, `only ${this.next} of ${chunkCount} chunks were hashed`);
-    return this.hash.digest('hex');
-  }
-
-  private async advance(): Promise<void> {
-    for (let chunk = this.done.get(this.next); chunk; chunk = this.done.get(this.next)) {
-      this.done.delete(this.next);
-      const end = Number(chunk.offset) + Number(chunk.size);
-      for (let pos = Number(chunk.offset); pos < end; ) {
-        const { bytesRead } = await this.fh.read(this.buffer, 0, Math.min(this.buffer.length, end - pos), pos);
-        if (bytesRead === 0) throw new WireError(Code.Internal, `the partial file ended at byte ${pos} while it was hashed`);
-        this.hash.update(this.buffer.subarray(0, bytesRead));
-        pos += bytesRead;
-      }
-      this.next++;
     }
   }
 }

@@ -6,8 +6,11 @@ import type { ClientContext } from './client-context.js';
 import type { FileInfo } from './file-info.js';
 import { readChunkRange } from './read-chunk-range.js';
 
-/** Verified pieces (64 KiB blocks or less) a prefetched chunk may hold: 4 MiB. */
-const PREFETCH_PIECES = 64;
+/**
+ * Verified pieces a prefetched chunk may hold: readChunkStream hands them out
+ * a frame at a time (the node's 1 MiB, or less), so 4 MiB.
+ */
+const PREFETCH_PIECES = 4;
 
 export interface ReadFileBytesOptions {
   /** Chunks fetched at once: the one being read and the ones after it. */
