@@ -182,7 +182,7 @@ describe('ReplicaMap', () => {
     map.add('n1', 'during'); // committed while the report ran: not in its snapshot
     map.remove('n1', 'new1'); // deleted while the report ran
     expect(map.hasReported('n1')).toBe(false);
-    expect(await map.reportBatch('n1', 'r1', ['new2'], true)).toEqual({ added: ['new2'], dropped: ['old'] });
+    expect(await map.reportBatch('n1', 'r1', ['new2'], true)).toEqual({ added: ['new2'], dropped: ['old'], applied: true });
     expect(map.chunksOn('n1').sort()).toEqual(['during', 'kept', 'new2']);
     expect(map.hasReported('n1')).toBe(true);
     map.expectReport('n1');
@@ -197,7 +197,7 @@ describe('ReplicaMap', () => {
     expect(map.hasReported('n1')).toBe(false);
     map.remove('n1', 'deleted-during'); // the node confirmed it deleted: the report's snapshot is older
     map.add('n1', 'committed-during'); // committed meanwhile: not in the snapshot
-    expect(await applying).toEqual({ added: ['a', 'b', 'c', 'd'], dropped: ['stale'] });
+    expect(await applying).toEqual({ added: ['a', 'b', 'c', 'd'], dropped: ['stale'], applied: true });
     expect(map.chunksOn('n1').sort()).toEqual(['a', 'b', 'c', 'committed-during', 'd']);
     expect(map.hasReported('n1')).toBe(true);
 
@@ -206,7 +206,7 @@ describe('ReplicaMap', () => {
     const superseded = map.reportBatch('n1', 'r2', ['e'], true);
     await new Promise((resolve) => setImmediate(resolve));
     map.expectReport('n1');
-    await superseded;
+    expect((await superseded).applied).toBe(false);
     expect(map.hasReported('n1')).toBe(false);
     expect(map.chunksOn('n1')).not.toContain('e');
   });

@@ -85,9 +85,12 @@ export class Healing {
   async reported(nodeId: string, reportId: string, chunkIds: readonly string[], last: boolean, unknown: readonly string[]): Promise<void> {
     // Orphans are tracked from every report: they are deleted only after the grace period, on a fresh reference check (sweep).
     this.orphans.reported(nodeId, unknown);
-    const { added, dropped } = await this.replicas.reportBatch(nodeId, reportId, chunkIds, last);
+    const { added, dropped, applied } = await this.replicas.reportBatch(nodeId, reportId, chunkIds, last);
     if (!last) return;
-    const rejoined = this.rejoined.delete(nodeId);
+    // An apply stopped by a newer report or registration still changed the
+    // map (its changes are checked below), but the node's real report is to
+    // come: that one counts as the returning node's.
+    const rejoined = applied && this.rejoined.delete(nodeId);
     // Before the first full scan has started (the reports after a coordinator
     // start), checking the chunks of each report is work thrown away: the scan
     // starts once every node has reported, and evaluates every chunk of every
@@ -96,7 +99,7 @@ export class Healing {
     // Checking earlier would also judge copies by a partial view: the first
     // report makes every chunk look short of copies and queues them all.
     const scanCovers = this.scansStarted === 0;
-    this.logger.info({ nodeId, added: added.length, dropped: dropped.length, viewComplete: this.viewComplete(), checkedByScan: scanCovers }, 'chunk report applied');
+    this.logger.info({ nodeId, added: added.length, dropped: dropped.length, viewComplete: this.viewComplete(), checkedByScan: scanCovers, superseded: !applied }, 'chunk report applied');
     if (scanCovers) return;
     // Lost copies may leave chunks short; new ones may be surplus.
     await this.healer.check([...added, ...dropped]);

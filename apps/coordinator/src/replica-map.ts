@@ -6,6 +6,14 @@
 // could lose data (trimming, orphan deletes) is decided from it.
 import { EventLoopPacer } from './event-loop-pacer.js';
 
+/** What applying a report batch did. */
+export interface ReportApplied {
+  added: string[];
+  dropped: string[];
+  /** The report is complete and now the node's view; false for a batch before the last, or an apply a newer report or registration stopped. */
+  applied: boolean;
+}
+
 interface ReportInProgress {
   reportId: string;
   ids: Set<string>;
@@ -61,7 +69,7 @@ export class ReplicaMap {
    * report and win; a newer report of the same node stops it (that one
    * replaces the set when it completes).
    */
-  async reportBatch(nodeId: string, reportId: string, chunkIds: readonly string[], last: boolean): Promise<{ added: string[]; dropped: string[] }> {
+  async reportBatch(nodeId: string, reportId: string, chunkIds: readonly string[], last: boolean): Promise<ReportApplied> {
     let report = this.reports.get(nodeId);
     if (!report || report.reportId !== reportId) {
       report = { reportId, ids: new Set(), changed: new Set() };
@@ -70,7 +78,7 @@ export class ReplicaMap {
     for (const id of chunkIds) report.ids.add(id);
     const added: string[] = [];
     const dropped: string[] = [];
-    if (!last) return { added, dropped };
+    if (!last) return { added, dropped, applied: false };
     const n = this.index(nodeId);
     const held = this.chunksOfIndex(n);
     const pacer = new EventLoopPacer(this.sliceMs);
@@ -80,7 +88,7 @@ export class ReplicaMap {
     for (const id of report.ids) {
       if (pacer.due()) {
         await pacer.yield();
-        if (!current()) return { added, dropped };
+        if (!current()) return { added, dropped, applied: false };
       }
       if (report.changed.has(id) || held.has(id)) continue;
       this.addCopy(n, id);
@@ -90,7 +98,7 @@ export class ReplicaMap {
     for (const id of held) {
       if (pacer.due()) {
         await pacer.yield();
-        if (!current()) return { added, dropped };
+        if (!current()) return { added, dropped, applied: false };
       }
       if (report.ids.has(id) || report.changed.has(id)) continue;
       this.removeCopy(n, id);
@@ -98,7 +106,7 @@ export class ReplicaMap {
     }
     this.reports.delete(nodeId);
     this.reported.add(nodeId);
-    return { added, dropped };
+    return { added, dropped, applied: true };
   }
 
   /** Whether the node has finished a full report since this coordinator started (or since it re-registered). */
