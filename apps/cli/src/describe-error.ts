@@ -1,15 +1,10 @@
 import type * as DfsConfig from '@dfs/config';
 import { Errors } from '@oclif/core';
-import type * as DfsSdk from '@dfs/sdk';
 import type { DfsError, DfsErrorCode } from '@dfs/sdk';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
+import { dfsConfig, dfsSdk } from './lazy-deps.js';
 
-// @dfs/config (zod, yaml) and @dfs/sdk are required, not imported, and only
-// for an error that can be theirs: most failures (a usage error, a file that
-// is not there) would otherwise pay for loading them (issue 7: start-up time).
-const dfsConfig = () => require('@dfs/config') as typeof DfsConfig;
-const dfsSdk = () => require('@dfs/sdk') as typeof DfsSdk;
 
 /** What `dfs` knows when a command fails, to say more than the error alone. */
 export interface ErrorContext {

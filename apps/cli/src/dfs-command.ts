@@ -1,5 +1,4 @@
 import { Command, type Interfaces } from '@oclif/core';
-import type * as DfsSdk from '@dfs/sdk';
 import type { DfsClient, FileInfo } from '@dfs/sdk';
 import { globalFlags } from './dfs-flags.js';
 import { describeError } from './describe-error.js';
@@ -8,11 +7,8 @@ import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { ProgressBar } from './progress-bar.js';
 import { StatusLine } from './status-line.js';
 import { resolveCoordinators, type ResolvedCoordinators } from './resolve-coordinators.js';
+import { dfsSdk } from './lazy-deps.js';
 
-// The SDK (connect, protobuf, the generated messages) is most of what `dfs`
-// loads: it is required when a command first talks to the cluster, not
-// imported, so a usage error never loads it (issue 7: start-up time).
-const dfsSdk = () => require('@dfs/sdk') as typeof DfsSdk;
 
 export type DfsFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DfsCommand)['baseFlags'] & T['flags']>;
 export type DfsArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;

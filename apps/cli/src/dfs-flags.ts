@@ -1,10 +1,6 @@
-import type * as DfsConfig from '@dfs/config';
 import { Errors, Flags } from '@oclif/core';
+import { dfsConfig } from './lazy-deps.js';
 
-// @dfs/config is required inside the parsers, not imported: it loads zod and
-// yaml, which cost every `dfs` start more than most commands take (issue 7),
-// and only `put --chunk-size` and `node drain --timeout` parse with it.
-const dfsConfig = () => require('@dfs/config') as typeof DfsConfig;
 
 /** Flags every command takes (oclif `baseFlags`). */
 export const globalFlags = {

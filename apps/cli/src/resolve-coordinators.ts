@@ -1,16 +1,13 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type * as DfsConfig from '@dfs/config';
 import type * as DfsProto from '@dfs/proto';
 import type * as Zod from 'zod';
 import { CliError } from './cli-error.js';
+import { dfsConfig } from './lazy-deps.js';
 
-// @dfs/config and zod are required where they are used, not imported: with
-// yaml they cost every `dfs` start more than most commands take (issue 7),
-// and only a config file or a bad DFS_COORDINATOR needs them. @dfs/proto is
-// required where it is used too; the SDK loads it right after anyway.
-const dfsConfig = () => require('@dfs/config') as typeof DfsConfig;
+// zod and @dfs/proto are required where they are used, not imported, for the
+// reason in lazy-deps.ts (the SDK loads @dfs/proto right after anyway).
 
 /** The quickstart's coordinator (`npm start`, tools/test-cluster/src/local-cluster.ts). */
 export const DEFAULT_COORDINATOR = '127.0.0.1:8080';

@@ -4,11 +4,7 @@
 // queues a microtask, and Node runs every queued microtask before it looks
 // at I/O again: without a real yield, heartbeats wait for the whole loop,
 // time out, and the node can be declared dead.
-
-/** Lets timers and I/O (heartbeats) run before the caller goes on. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+import { setImmediate } from 'node:timers/promises';
 
 /**
  * Tells a loop when it has held the thread long enough to step aside:
@@ -26,7 +22,8 @@ export class EventLoopPacer {
   }
 
   async yield(): Promise<void> {
-    await yieldToEventLoop();
+    // Lets timers and I/O (heartbeats) run before the loop goes on.
+    await setImmediate();
     this.since = performance.now();
   }
 }

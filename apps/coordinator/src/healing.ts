@@ -34,8 +34,8 @@ export class Healing {
   /** When each node was last asked for a full report (at registration, or in a heartbeat answer). */
   private readonly reportAsked = new Map<string, number>();
   private scanning = false;
-  /** Full scans started since this coordinator started. */
-  private scansStarted = 0;
+  /** Whether a full scan has started since this coordinator started. */
+  private scanStarted = false;
 
   constructor(
     store: MetadataStore,
@@ -98,7 +98,7 @@ export class Healing {
     // included (a failed scan is retried from the start on the next tick).
     // Checking earlier would also judge copies by a partial view: the first
     // report makes every chunk look short of copies and queues them all.
-    const scanCovers = this.scansStarted === 0;
+    const scanCovers = !this.scanStarted;
     this.logger.info({ nodeId, added: added.length, dropped: dropped.length, viewComplete: this.viewComplete(), checkedByScan: scanCovers, superseded: !applied }, 'chunk report applied');
     if (scanCovers) return;
     // Lost copies may leave chunks short; new ones may be surplus.
@@ -192,7 +192,7 @@ export class Healing {
     }
     if (complete && !this.scanning && Date.now() - this.lastScan >= this.options.scanIntervalMs) {
       this.scanning = true;
-      this.scansStarted++;
+      this.scanStarted = true;
       void this.healer
         .scanAll()
         .then((r) => {

@@ -55,7 +55,7 @@ async function copyNow(deps: CopyDeps, chunkId: string, target: Pick<Replica, 'n
     }
   } finally {
     firstAck.acked();
-    op.end();
+    await op.end();
   }
 }
 

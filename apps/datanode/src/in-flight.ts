@@ -1,9 +1,12 @@
 import { Code, DfsError } from '@dfs/proto';
 
 export interface InFlightOp {
-  /** Aborted when shutdown gives up waiting for this operation. */
+  /** Aborted when shutdown gives up waiting for this operation (or, with a request signal, when that aborts). */
   readonly signal: AbortSignal;
-  end(): void;
+  /** Ends the operation once: runs its cleanups; resolves when they have settled. */
+  end(): Promise<void>;
+  /** Runs `cleanup` when the operation ends (at once if it has ended). */
+  onEnd(cleanup: () => unknown): void;
 }
 
 /**
@@ -24,20 +27,37 @@ export class InFlight {
     return this.draining;
   }
 
-  begin(what: string): InFlightOp {
+  /**
+   * Starts an operation. With `requestSignal` (the RPC's), the op's signal
+   * also aborts with it and the op ends on either abort: Connect may leave a
+   * handler generator suspended at a yield for good once its client went
+   * away, so its finally would never run; its cleanups run here instead.
+   */
+  begin(what: string, requestSignal?: AbortSignal): InFlightOp {
     if (this.draining) {
       throw new DfsError(Code.Unavailable, `this datanode is shutting down and takes no new ${what}s: use another replica`, { reason: 'SHUTTING_DOWN' });
     }
     const controller = new AbortController();
     this.ops.add(controller);
-    let ended = false;
+    const signal = requestSignal ? AbortSignal.any([requestSignal, controller.signal]) : controller.signal;
+    const cleanups: Array<() => unknown> = [];
+    let ended: Promise<void> | undefined;
+    const end = (): Promise<void> => {
+      if (ended) return ended;
+      signal.removeEventListener('abort', onAbort);
+      this.ops.delete(controller);
+      if (this.ops.size === 0) this.emptied?.();
+      ended = Promise.allSettled(cleanups.splice(0).map((c) => c())).then(() => undefined);
+      return ended;
+    };
+    const onAbort = () => void end();
+    if (requestSignal) signal.addEventListener('abort', onAbort, { once: true });
     return {
-      signal: controller.signal,
-      end: () => {
-        if (ended) return;
-        ended = true;
-        this.ops.delete(controller);
-        if (this.ops.size === 0) this.emptied?.();
+      signal,
+      end,
+      onEnd: (cleanup) => {
+        if (ended) void Promise.resolve(cleanup()).catch(() => undefined);
+        else cleanups.push(cleanup);
       },
     };
   }

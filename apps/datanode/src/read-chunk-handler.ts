@@ -34,26 +34,15 @@ export function createReadChunkHandler(deps: { store: ChunkStore; inFlight: InFl
     if (req.frameSize !== 0 && (req.frameSize < MIN_READ_FRAME || req.frameSize > MAX_FRAME_SIZE)) {
       throw new DfsError(Code.InvalidArgument, `frame size ${req.frameSize} is outside ${MIN_READ_FRAME}..${MAX_FRAME_SIZE}; send 0 for the default`, { reason: 'BAD_FRAME' });
     }
-    const op = deps.inFlight.begin('read');
-    const signal = AbortSignal.any([ctx.signal, op.signal]);
-    const reader = await deps.store.openReader(req.chunkId, { signal }).catch((err) => {
-      op.end();
+    // Ends on the client's abort too (see InFlight.begin), closing the reader:
+    // its close waits for a read in progress on its file.
+    const op = deps.inFlight.begin('read', ctx.signal);
+    const signal = op.signal;
+    const reader = await deps.store.openReader(req.chunkId, { signal }).catch(async (err) => {
+      await op.end();
       throw err;
     });
-    // A client that goes away while this generator waits at a yield may leave
-    // it suspended for good (Connect need not resume or return it), so its
-    // finally would never run: release the read on the abort itself too.
-    // (The reader's close waits for a read in progress on its file.)
-    let released = false;
-    const release = async () => {
-      if (released) return;
-      released = true;
-      signal.removeEventListener('abort', onAbort);
-      op.end();
-      await reader.close();
-    };
-    const onAbort = () => void release();
-    signal.addEventListener('abort', onAbort, { once: true });
+    op.onEnd(() => reader.close());
     try {
       const size = reader.info.size;
       const offset = Number(req.offset);
@@ -82,7 +71,7 @@ export function createReadChunkHandler(deps: { store: ChunkStore; inFlight: InFl
         pos += data.length;
       }
     } finally {
-      await release();
+      await op.end();
     }
   };
 }

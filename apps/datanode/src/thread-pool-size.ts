@@ -5,6 +5,6 @@
  * fsyncs leave the opens, writes and renames of all others waiting. Imported
  * first by main.ts, as it only takes effect before the pool's first use.
  */
-export const DATANODE_THREAD_POOL_SIZE = 16;
+const DATANODE_THREAD_POOL_SIZE = 16;
 
 process.env['UV_THREADPOOL_SIZE'] ??= String(DATANODE_THREAD_POOL_SIZE);

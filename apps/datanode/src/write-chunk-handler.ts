@@ -54,47 +54,34 @@ export interface WriteChunkHandlerDeps {
  */
 export function createWriteChunkHandler(deps: WriteChunkHandlerDeps) {
   return async function* writeChunk(requests: AsyncIterable<WriteChunkRequest>, ctx: HandlerContext): AsyncGenerator<WriteChunkResponse> {
-    const op = deps.inFlight.begin('write');
-    const signal = AbortSignal.any([ctx.signal, op.signal]);
+    // Ends on the client's abort too (see InFlight.begin), releasing its slot;
+    // the write itself stops on the same signal and cleans up after itself.
+    const op = deps.inFlight.begin('write', ctx.signal);
+    const signal = op.signal;
     let incoming: IncomingChunk;
     try {
       incoming = await acceptChunkWrite(requests, { maxFrameSize: deps.write.maxFrameSize, idleTimeoutMs: deps.write.idleTimeoutMs, signal });
     } catch (err) {
-      op.end();
+      await op.end();
       throw err;
     }
     // A node runs a bounded number of writes at once (per role); the others
     // wait here without reading their frames, held back by HTTP/2 flow
     // control, with keepalive acks so their clients do not time out.
     const slots = deps.slots.poolFor(incoming.header);
-    let slotHeld = false;
-    // A client that goes away while Connect waits to send our next message
-    // may leave this generator suspended for good, its finally never run:
-    // the slot and the in-flight count are released on the abort too (the
-    // write itself stops on the same signal and cleans up after itself).
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      signal.removeEventListener('abort', release);
-      if (slotHeld) slots.release(1);
-      op.end();
-    };
-    signal.addEventListener('abort', release, { once: true });
     try {
       const slot = slots.acquire(1, signal).then(() => {
-        if (released) slots.release(1);
-        else slotHeld = true;
-        return !released;
+        op.onEnd(() => slots.release(1));
+        return !signal.aborted;
       });
       slot.catch(() => undefined);
       while (!(await Promise.race([slot, sleep(KEEPALIVE_MS)]))) {
-        if (released) throw DfsError.from(signal.reason, Code.Canceled);
+        if (signal.aborted) throw DfsError.from(signal.reason, Code.Canceled);
         yield create(WriteChunkResponseSchema, { message: { case: 'progress', value: { bytesAcked: 0n } } });
       }
       yield* new PipelinedWrite(deps, incoming, signal).run();
     } finally {
-      release();
+      await op.end();
     }
   };
 }

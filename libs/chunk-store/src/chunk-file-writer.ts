@@ -30,7 +30,7 @@ type State = 'open' | 'committed' | 'aborted';
  * two thread-pool round trips fewer per small chunk, for a copy that costs
  * far less than one of them.
  */
-export const WHOLE_CHUNK_MAX_HELD = 256 * 1024;
+const WHOLE_CHUNK_MAX_HELD = 256 * 1024;
 
 /**
  * Writes one chunk to a temp file: data at its final offset as it arrives,

@@ -2,6 +2,7 @@
 // MetadataTables. Every write runs as one `write` operation (a transaction in
 // SQLite, an uninterrupted synchronous step in memory), so checks and changes
 // are atomic: all checks come first, and nothing is changed when one fails.
+import { setImmediate } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { Code, DfsError } from '@dfs/proto';
 import { listPage } from './list-paging.js';
@@ -220,20 +221,26 @@ export abstract class TableMetadataStore implements MetadataStore {
 
   async referencedChunks(chunkIds: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
-    for (let i = 0; i < chunkIds.length; i += LOOKUP_SLICE) {
-      if (i > 0) await yieldToEventLoop();
-      for (const id of this.read(() => this.tables.referencedChunks(chunkIds.slice(i, i + LOOKUP_SLICE)))) found.add(id);
-    }
+    await this.inSlices(chunkIds, (slice) => this.tables.referencedChunks(slice).forEach((id) => found.add(id)));
     return found;
   }
 
   async liveFilesOfChunks(chunkIds: readonly string[]): Promise<Map<string, FileRecord>> {
     const found = new Map<string, FileRecord>();
-    for (let i = 0; i < chunkIds.length; i += LOOKUP_SLICE) {
-      if (i > 0) await yieldToEventLoop();
-      for (const [id, file] of this.read(() => this.tables.liveFilesOfChunks(chunkIds.slice(i, i + LOOKUP_SLICE)))) found.set(id, file);
-    }
+    await this.inSlices(chunkIds, (slice) => this.tables.liveFilesOfChunks(slice).forEach((file, id) => found.set(id, file)));
     return found;
+  }
+
+  /**
+   * Reads `ids` a slice at a time, letting I/O in between: an await of a
+   * synchronous answer alone only queues a microtask, and those all run
+   * before any I/O (heartbeats would wait for the whole lookup).
+   */
+  private async inSlices(ids: readonly string[], read: (slice: readonly string[]) => void): Promise<void> {
+    for (let i = 0; i < ids.length; i += LOOKUP_SLICE) {
+      if (i > 0) await setImmediate();
+      this.read(() => read(ids.slice(i, i + LOOKUP_SLICE)));
+    }
   }
 
   // ---- membership ----
@@ -324,10 +331,6 @@ export abstract class TableMetadataStore implements MetadataStore {
   }
 }
 
-/** Lets I/O in: an await of a synchronous answer alone only queues a microtask, and those all run before any I/O. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /**
  * 32 hex characters, time-ordered (milliseconds first): new ids append to the

@@ -33,10 +33,10 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     throw localFileError(err, `cannot create ${partial} next to ${basename(target)}`);
   });
   let renamed = false;
-  let hasher: ReadBackHasher | undefined;
+  // Its thread (large files) opens the partial file on its first range.
+  const hasher = new ReadBackHasher(fh, partial, file.size);
   try {
     await fh.truncate(file.size);
-    hasher = new ReadBackHasher(fh, partial, file.size);
     let loaded = 0;
     let chunks = 0;
     const failedNodes = new Set<string>();
@@ -51,7 +51,7 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
           loaded += piece.length;
           options.onProgress?.(loaded, chunks);
         }
-        await hasher!.complete({ index: chunk.index, offset: Number(chunk.offset), size: Number(chunk.size) });
+        await hasher.complete(chunk);
         options.onProgress?.(loaded, ++chunks);
       },
       options.signal,
@@ -70,7 +70,7 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     renamed = true;
     await syncDirectory(dirname(target));
   } finally {
-    hasher?.close();
+    hasher.close();
     if (!renamed) {
       await fh.close().catch(() => undefined);
       await unlink(partial).catch(() => undefined);

@@ -12,13 +12,13 @@ const HASH_BUFFER = 1024 * 1024;
  * read-back hash was a fifth of it. Smaller ones are not worth a thread's
  * start (tens of ms) and memory.
  */
-export const THREAD_HASH_MIN_BYTES = 64 * 1024 * 1024;
+const THREAD_HASH_MIN_BYTES = 64 * 1024 * 1024;
 
-/** A stretch of the file, written and ready to hash. */
+/** A stretch of the file, written and ready to hash (a ChunkLocation will do). */
 interface Span {
   index: number;
-  offset: number;
-  size: number;
+  offset: number | bigint;
+  size: number | bigint;
 }
 
 /** Where the bytes of the partial file are hashed, in file order. */
@@ -67,7 +67,7 @@ export class ReadBackHasher {
   private async advance(): Promise<void> {
     for (let chunk = this.done.get(this.next); chunk; chunk = this.done.get(this.next)) {
       this.done.delete(this.next);
-      await this.sink.hashRange(chunk.offset, chunk.offset + chunk.size);
+      await this.sink.hashRange(Number(chunk.offset), Number(chunk.offset) + Number(chunk.size));
       this.next++;
     }
   }

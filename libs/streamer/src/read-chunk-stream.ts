@@ -101,7 +101,7 @@ async function* verifiedRead(responses: AsyncIterable<ReadChunkResponse>, option
       i += piece.length;
       pos += piece.length;
       if (blockStart < offset || blockEnd > end) {
-        ready.push(piece); // partly covered edge block: verified by the node
+        appendAdjacent(ready, piece); // partly covered edge block: verified by the node
         continue;
       }
       hash ??= createHash('sha256');
@@ -111,17 +111,17 @@ async function* verifiedRead(responses: AsyncIterable<ReadChunkResponse>, option
         const want = header.blockSha256[block - header.firstBlock];
         if (!want || !bytesEqual(new Uint8Array(hash.digest()), want)) {
           // Hand out what was verified first: a reader resumes on another replica after it.
-          for (const p of mergeAdjacent(ready)) yield p;
+          yield* ready;
           throw corrupt(`${what}: block ${block} does not match its checksum; the replica is corrupt, read another`);
         }
         hash = undefined;
-        ready.push(...pending);
+        for (const p of pending) appendAdjacent(ready, p);
         pending = [];
       }
     }
     const out = ready;
     ready = [];
-    for (const p of mergeAdjacent(out)) yield p;
+    yield* out;
   }
   if (pos !== end) {
     throw new DfsError(Code.DataLoss, `${what}: the stream ended at byte ${pos} of ${end}; try another replica`, { reason: 'TRUNCATED_STREAM' });
@@ -147,18 +147,14 @@ function checkHeader(header: ReadChunkHeader, options: ReadChunkStreamOptions, o
   }
 }
 
-/** Pieces that are consecutive views of one buffer become one view. */
-function mergeAdjacent(pieces: Uint8Array[]): Uint8Array[] {
-  const merged: Uint8Array[] = [];
-  for (const p of pieces) {
-    const last = merged[merged.length - 1];
-    if (last && last.buffer === p.buffer && last.byteOffset + last.byteLength === p.byteOffset) {
-      merged[merged.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + p.byteLength);
-    } else {
-      merged.push(p);
-    }
+/** Appends `p` to `pieces`, extending the last view instead when `p` continues it in the same buffer. */
+function appendAdjacent(pieces: Uint8Array[], p: Uint8Array): void {
+  const last = pieces[pieces.length - 1];
+  if (last && last.buffer === p.buffer && last.byteOffset + last.byteLength === p.byteOffset) {
+    pieces[pieces.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + p.byteLength);
+  } else {
+    pieces.push(p);
   }
-  return merged;
 }
 
 function corrupt(message: string): DfsError {

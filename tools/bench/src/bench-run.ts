@@ -9,6 +9,7 @@
 // errors exit non-zero (so `--quick` can run in `npm test`).
 //
 //   node tools/bench/dist/bench-run.js [--metadata embedded|etcd] [--runs 3] [--quick] [--cases …]
+import { loadavg } from 'node:os';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startCluster } from '@dfs/test-cluster';
@@ -128,7 +129,7 @@ async function main(): Promise<number> {
     `targets: ${judged.length - missed.length} of ${judged.length} met${missed.length ? `; missed: ${missed.map((r) => r.label).join('; ')}` : ''}` +
       (options.quick ? ' (quick mode: sizes too small to judge; printed, not enforced)\n' : '\n'),
   );
-  const payload = { startedAt, finishedAt, machine: { ...machine, load1AtEnd: machineInfo(process.cwd()).load1 }, options, runs, rows, notes: [...notes] };
+  const payload = { startedAt, finishedAt, machine: { ...machine, load1AtEnd: Number(loadavg()[0]!.toFixed(2)) }, options, runs, rows, notes: [...notes] };
   const files = await writeResults(options.outDir, `${options.metadata}${options.quick ? '-quick' : ''}`, payload, rows, caption);
   process.stdout.write(`results: ${files.json}\n         ${files.markdown}\n         ${files.svg}\n`);
   if (profileDir) process.stdout.write(`CPU profiles: ${profileDir} (written when each process exits; summarize one with node tools/bench/dist/cpu-profile-top.js FILE)\n`);

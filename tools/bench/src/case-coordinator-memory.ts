@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClientPool, noRetry } from '@dfs/client-pool';
 import { createMetadataStore, type MetadataStoreConfig } from '@dfs/metadata';
 import { CoordinatorService, DfsError, NodeState, newChunkId } from '@dfs/proto';
+import { eventually } from '@dfs/test-cluster';
 import { withBenchCoordinator } from './bench-coordinator.js';
 import { MiB, type CaseContext } from './case-context.js';
 import { commitInput } from './commit-input.js';
@@ -19,11 +20,6 @@ const PHASE_TIMEOUT_MS = 10 * 60_000;
 
 /** 1,000 files per directory, as a large tree would have. */
 const pathOf = (i: number) => `/m/d${Math.floor(i / 1000)}/f${i % 1000}`;
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(500)) if (await check()) return true;
-  return false;
-}
 
 /**
  * Coordinator memory with `coordinatorFiles` files of one chunk each on
@@ -80,7 +76,7 @@ export async function runCoordinatorMemoryCase(ctx: CaseContext): Promise<void> 
       const restarted = performance.now();
       const nodes = await startFakeDatanodes(address, nodeIds.length, 2_000, { nodeIds, chunkIds });
       try {
-        if (!(await waitFor(async () => (await client.clusterStatus({})).viewComplete, PHASE_TIMEOUT_MS))) throw new Error('the chunk reports did not complete the view');
+        if (!(await eventually(async () => (await client.clusterStatus({})).viewComplete, PHASE_TIMEOUT_MS, 500))) throw new Error('the chunk reports did not complete the view');
         const reportSeconds = (performance.now() - restarted) / 1000;
         ctx.record('coordinator.report', reportSeconds);
         ctx.log(`coordinator memory: view complete ${reportSeconds.toFixed(1)} s after the restart`);
@@ -96,7 +92,7 @@ export async function runCoordinatorMemoryCase(ctx: CaseContext): Promise<void> 
           healthySince = ok ? Math.min(healthySince, Date.now()) : Infinity;
           return Date.now() - healthySince >= settledMs;
         };
-        if (!answered || !(await waitFor(settled, PHASE_TIMEOUT_MS))) {
+        if (!answered || !(await eventually(settled, PHASE_TIMEOUT_MS, 500))) {
           ctx.note(`run ${ctx.run + 1}: with ${files.toLocaleString('en-US')} files the reports were not all answered, or the nodes not healthy for ${settledMs / 1000} s in a row, within ${PHASE_TIMEOUT_MS / 60_000} min: no RPC commits measured`);
         } else {
           const sha256 = randomBytes(32);

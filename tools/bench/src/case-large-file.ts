@@ -18,7 +18,7 @@ export async function runLargeFileCase(ctx: CaseContext): Promise<void> {
   const coordinator = ctx.cluster.coordinator.address;
   const remote = '/bench/large.bin';
   const pids = datanodePids(ctx.cluster);
-  const up = await clusterCpuDuring(ctx, () => peakRssDuring(pids, () => runClientJob({ kind: 'upload', coordinator, local: ctx.fixtures.largeFile, remote })));
+  const up = await clusterCpuDuring(ctx, pids, () => peakRssDuring(pids, () => runClientJob({ kind: 'upload', coordinator, local: ctx.fixtures.largeFile, remote })));
   if (up.result.sha256 !== ctx.fixtures.largeSha256) throw new Error(`the uploaded file's SHA-256 is ${up.result.sha256}, not the source's ${ctx.fixtures.largeSha256}`);
   ctx.record('large.upload', up.result.bytes / 1e6 / up.result.seconds['main']!);
   ctx.record('large.upload-client-rss', up.result.peakRss / MiB);
@@ -27,7 +27,7 @@ export async function runLargeFileCase(ctx: CaseContext): Promise<void> {
 
   const local = join(ctx.workDir, 'downloaded.bin');
   if (!(await dropPageCache())) ctx.note('the page cache could not be dropped before the download: it read chunks from memory (warm)');
-  const down = await clusterCpuDuring(ctx, () => peakRssDuring(pids, () => runClientJob({ kind: 'download', coordinator, remote, local })));
+  const down = await clusterCpuDuring(ctx, pids, () => peakRssDuring(pids, () => runClientJob({ kind: 'download', coordinator, remote, local })));
   ctx.record('large.download', down.result.bytes / 1e6 / down.result.seconds['main']!);
   ctx.record('large.download-client-rss', down.result.peakRss / MiB);
   ctx.record('large.download-datanode-rss', Math.max(...down.peaks) / MiB);
@@ -39,8 +39,7 @@ export async function runLargeFileCase(ctx: CaseContext): Promise<void> {
 }
 
 /** CPU seconds the coordinator and the datanodes (together) used while `fn` ran. */
-async function clusterCpuDuring<T>(ctx: CaseContext, fn: () => Promise<T>): Promise<T & { cpu: { datanodes: number; coordinator: number } }> {
-  const pids = datanodePids(ctx.cluster);
+async function clusterCpuDuring<T>(ctx: CaseContext, pids: number[], fn: () => Promise<T>): Promise<T & { cpu: { datanodes: number; coordinator: number } }> {
   const coordinatorPid = ctx.cluster.coordinator.process.pid!;
   const read = async () => ({ datanodes: (await Promise.all(pids.map(procCpuSeconds))).reduce((a, b) => a + b, 0), coordinator: await procCpuSeconds(coordinatorPid) });
   const before = await read();

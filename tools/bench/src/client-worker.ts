@@ -34,15 +34,12 @@ export interface ClientJobResult {
 }
 
 /**
- * Node flags of the client process: the ones the SDK README recommends for
- * applications that move large files (the same as the services'; see
- * SERVICE_NODE_ARGS for why).
+ * Runs `job` in a new client process, with the Node flags the SDK README
+ * recommends to applications that move large files: the services' own
+ * (see SERVICE_NODE_ARGS for why).
  */
-export const CLIENT_NODE_ARGS: readonly string[] = SERVICE_NODE_ARGS;
-
-/** Runs `job` in a new client process. */
 export function runClientJob(job: ClientJob): Promise<ClientJobResult> {
-  return spawnJson<ClientJobResult>(__filename, ['--job', JSON.stringify(job)], { nodeArgs: CLIENT_NODE_ARGS });
+  return spawnJson<ClientJobResult>(__filename, ['--job', JSON.stringify(job)], { nodeArgs: SERVICE_NODE_ARGS });
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {

@@ -55,12 +55,11 @@ export function nodeScriptProblems(
   /** Node flags expected before the script (the services' SERVICE_NODE_ARGS). */
   nodeArgs: readonly string[] = [],
 ): string[] {
-  const expected = JSON.stringify(['node', ...nodeArgs, `<path of ${script}>`]);
-  if (!command || command.length !== nodeArgs.length + 2 || command[0] !== 'node' || typeof command[command.length - 1] !== 'string') {
-    return [`${where}: expected the exec form ${expected}, found ${JSON.stringify(command)}`];
+  const prefix = ['node', ...nodeArgs];
+  const path = command?.[prefix.length];
+  if (!command || command.length !== prefix.length + 1 || prefix.some((arg, i) => command[i] !== arg) || typeof path !== 'string') {
+    return [`${where}: expected the exec form ${JSON.stringify([...prefix, `<path of ${script}>`])}, found ${JSON.stringify(command)}`];
   }
-  if (nodeArgs.some((arg, i) => command[i + 1] !== arg)) return [`${where}: expected the exec form ${expected}, found ${JSON.stringify(command)}`];
-  const path = command[command.length - 1] as string;
   const inRepo = repoPathOf(context.images[app], path);
   if (inRepo !== script) return [`${where}: runs ${path} (${inRepo} in the repository), expected ${script}`];
   return context.exists(inRepo) ? [] : [`${where}: ${inRepo} does not exist: the build does not produce it (or did not run)`];
