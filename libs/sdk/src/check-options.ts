@@ -5,10 +5,13 @@ const MAX_CONCURRENCY = 64;
 
 /** The `concurrency` option of a transfer: a whole number from 1 to 64, default 4. */
 export function checkConcurrency(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY) {
-    throw new DfsError('InvalidArgument', `concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${value}`);
-  }
+  return checkSlots(value, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, 'concurrency');
+}
+
+/** A number of things at once (`concurrency`, `maxChunkWrites`): a whole number from 1 to `max`, `fallback` when undefined. */
+export function checkSlots(value: number | undefined, fallback: number, max: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new DfsError('InvalidArgument', `${name} must be a whole number from 1 to ${max}, got ${value}`);
   return value;
 }
 

@@ -1,6 +1,8 @@
 import type { CallOptions, Client } from '@connectrpc/connect';
 import { createClientPool, type ClientPool } from '@dfs/client-pool';
+import { ByteBudget } from '@dfs/streamer';
 import { CoordinatorService, DatanodeService, HOST_PORT_PATTERN } from '@dfs/proto';
+import { checkSlots } from './check-options.js';
 import { DfsError } from './dfs-error.js';
 import type { DfsClientOptions } from './dfs-client.js';
 
@@ -17,16 +19,24 @@ export interface ClientContext {
   /** The datanode at `address` (chunk streams: bounded by idle timeouts, not deadlines). */
   datanode(address: string): Client<typeof DatanodeService>;
   readonly idleTimeoutMs: number;
+  /** One slot per chunk write in flight, shared by every upload of the client (the `maxChunkWrites` option). */
+  readonly chunkWrites: ByteBudget;
   close(): Promise<void>;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+// Twice an upload's default concurrency: one or two uploads run as they
+// would alone; eight at once held 32 chunk writes and ~260 MiB (issue 7)
+// without uploading faster than two.
+const DEFAULT_MAX_CHUNK_WRITES = 8;
+const MAX_CHUNK_WRITES = 64;
 
 export function createClientContext(options: DfsClientOptions): ClientContext {
   const coordinators = checkAddresses(options?.coordinators);
   const callTimeoutMs = checkMs(options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
   const idleTimeoutMs = checkMs(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 'idleTimeoutMs');
+  const chunkWrites = new ByteBudget(checkSlots(options.maxChunkWrites, DEFAULT_MAX_CHUNK_WRITES, MAX_CHUNK_WRITES, 'maxChunkWrites'));
   // No default deadline: chunk streams run as long as they make progress
   // (idle timeouts end stalled ones); coordinator calls set theirs per call.
   const pool: ClientPool = createClientPool({ timeoutMs: 0 });
@@ -34,6 +44,7 @@ export function createClientContext(options: DfsClientOptions): ClientContext {
 
   return {
     idleTimeoutMs,
+    chunkWrites,
     coordinator(call, signal) {
       if (closed) return Promise.reject(closedError());
       return pool.call(CoordinatorService, coordinators, (client) => call(client, { signal, timeoutMs: callTimeoutMs }), { signal });

@@ -17,6 +17,13 @@ export interface DfsClientOptions {
    * Default: 30 000.
    */
   idleTimeoutMs?: number;
+  /**
+   * Chunk writes in flight across all uploads of this client at once, 1 to
+   * 64; an upload's own `concurrency` is capped by what is free. Each chunk
+   * write holds HTTP/2 windows and frames, so this bounds the client's
+   * memory however many uploads run in parallel. Default: 8.
+   */
+  maxChunkWrites?: number;
 }
 
 /** What {@link DfsClient.upload} reads: a local file path, bytes, or a stream of bytes of any length. */

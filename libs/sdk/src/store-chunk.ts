@@ -101,6 +101,11 @@ async function writeOnce(w: ChunkWriteContext, body: ChunkBody, placement: Chunk
   if (!primary) return { error: new WireError(Code.Internal, `chunk ${body.index}: the coordinator placed it on no node`) };
   const frameSize = Math.min(DEFAULT_FRAME_SIZE, Math.max(MIN_FRAME_SIZE, body.size));
   try {
+    await w.ctx.chunkWrites.acquire(1, signal);
+  } catch (err) {
+    return { error: WireError.from(err) };
+  }
+  try {
     const { result } = await writeChunkStream(w.ctx.datanode(primary.address), {
       chunkId: placement.chunkId,
       size: body.size,
@@ -124,6 +129,8 @@ async function writeOnce(w: ChunkWriteContext, body: ChunkBody, placement: Chunk
     return { durable: [...new Set(durable)] };
   } catch (err) {
     return { error: WireError.from(err) };
+  } finally {
+    w.ctx.chunkWrites.release(1);
   }
 }
 

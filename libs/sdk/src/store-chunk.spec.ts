@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { chunkSha256 } from '@dfs/proto';
+import { eventually, startCluster, type TestCluster } from '@dfs/test-cluster';
+import type { ChunkBody } from './chunk-source.js';
+import { createClientContext, type ClientContext } from './client-context.js';
+import { PlacementQueue } from './placement-queue.js';
+import { storeChunk, type ChunkWriteContext } from './store-chunk.js';
+import { KiB } from './test/sources.js';
+
+// Chunk writes of every upload of a client share its maxChunkWrites slots,
+// which bound its memory however many uploads run at once. Real cluster; the
+// bodies' frame sources are held open by the test, so a write in flight is
+// one whose source is open.
+jest.setTimeout(120_000);
+
+const CHUNK = 64 * KiB;
+let cluster: TestCluster;
+let ctx: ClientContext;
+
+beforeAll(async () => {
+  cluster = await startCluster({ datanodes: 3, replication: 3, name: 'sdk-store-chunk' });
+  ctx = createClientContext({ coordinators: cluster.coordinator.address, maxChunkWrites: 2 });
+});
+
+afterAll(async () => {
+  await ctx?.close();
+  await cluster?.stop();
+});
+
+/** Bodies whose frame sources stay open after their bytes until `open.release()`. */
+function gatedBodies(count: number): { bodies: ChunkBody[]; open: { now: number; most: number; release: () => void } } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const open = { now: 0, most: 0, release };
+  const bodies = Array.from({ length: count }, (_, index): ChunkBody => {
+    const data = randomBytes(CHUNK);
+    return {
+      index,
+      offset: index * CHUNK,
+      size: CHUNK,
+      sha256: chunkSha256(data),
+      async *read() {
+        open.now++;
+        open.most = Math.max(open.most, open.now);
+        try {
+          yield data;
+          await gate;
+        } finally {
+          open.now--;
+        }
+      },
+      release: async () => undefined,
+    };
+  });
+  return { bodies, open };
+}
+
+async function writeContext(chunks: number): Promise<ChunkWriteContext> {
+  const created = await ctx.coordinator((c, o) => c.createUpload({ path: `/store-chunk/${randomBytes(4).toString('hex')}`, size: BigInt(chunks * CHUNK), chunkSize: BigInt(CHUNK), replication: 3 }, o));
+  return { ctx, uploadId: created.uploadId, placements: new PlacementQueue(ctx, created.uploadId, created.placements, chunks), failedNodes: new Set() };
+}
+
+describe('storeChunk', () => {
+  it('runs at most maxChunkWrites chunk writes at once across uploads, and the rest as slots free up', async () => {
+    const { bodies, open } = gatedBodies(6);
+    const uploads = [await writeContext(3), await writeContext(3)];
+    const signal = new AbortController().signal;
+    const stored = bodies.map((body, i) => storeChunk(uploads[i % 2]!, { ...body, index: Math.floor(i / 2) }, signal));
+    await eventually(async () => open.now === 2);
+    // Given time, no third write starts while two hold the slots.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(open.most).toBe(2);
+    open.release();
+    const chunks = await Promise.all(stored);
+    expect(chunks.map((c) => c.replicaNodeIds.length)).toEqual([3, 3, 3, 3, 3, 3]);
+    expect(open.most).toBe(2);
+  });
+
+  it('gives up waiting for a slot when aborted, and leaves the slots free', async () => {
+    const { bodies, open } = gatedBodies(3);
+    const w = await writeContext(3);
+    const holders = bodies.slice(0, 2).map((body) => storeChunk(w, body, new AbortController().signal));
+    await eventually(async () => open.now === 2);
+    const waiting = new AbortController();
+    const third = storeChunk(w, bodies[2]!, waiting.signal);
+    waiting.abort(new Error('caller gave up'));
+    await expect(third).rejects.toThrow('caller gave up');
+    expect(open.most).toBe(2);
+    open.release();
+    await Promise.all(holders);
+    expect(ctx.chunkWrites.inUse).toBe(0);
+  });
+});
