@@ -4,6 +4,7 @@ import { ByteBudget } from '@dfs/streamer';
 import { CoordinatorService, DatanodeService, HOST_PORT_PATTERN } from '@dfs/proto';
 import { checkSlots } from './check-options.js';
 import { DfsError } from './dfs-error.js';
+import { HashThread } from './hash-thread.js';
 import type { DfsClientOptions } from './dfs-client.js';
 
 type Coordinator = Client<typeof CoordinatorService>;
@@ -21,6 +22,10 @@ export interface ClientContext {
   readonly idleTimeoutMs: number;
   /** One slot per chunk write in flight, shared by every upload of the client (the `maxChunkWrites` option). */
   readonly chunkWrites: ByteBudget;
+  /** One slot per chunk fetched by a download to a local path, shared by all of them (the `maxChunkReads` option). */
+  readonly chunkReads: ByteBudget;
+  /** Hashes the local files of large downloads, for all of them. */
+  readonly hashThread: HashThread;
   close(): Promise<void>;
 }
 
@@ -30,21 +35,29 @@ const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 // would alone; eight at once held 32 chunk writes and ~260 MiB (issue 7)
 // without uploading faster than two.
 const DEFAULT_MAX_CHUNK_WRITES = 8;
-const MAX_CHUNK_WRITES = 64;
+// A download's default concurrency: one alone is as fast as it is with more
+// (the client's thread is its limit), and eight at once held 32 chunks and
+// ~350 MiB.
+const DEFAULT_MAX_CHUNK_READS = 4;
+const MAX_CHUNK_SLOTS = 64;
 
 export function createClientContext(options: DfsClientOptions): ClientContext {
   const coordinators = checkAddresses(options?.coordinators);
   const callTimeoutMs = checkMs(options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
   const idleTimeoutMs = checkMs(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 'idleTimeoutMs');
-  const chunkWrites = new ByteBudget(checkSlots(options.maxChunkWrites, DEFAULT_MAX_CHUNK_WRITES, MAX_CHUNK_WRITES, 'maxChunkWrites'));
+  const chunkWrites = new ByteBudget(checkSlots(options.maxChunkWrites, DEFAULT_MAX_CHUNK_WRITES, MAX_CHUNK_SLOTS, 'maxChunkWrites'));
+  const chunkReads = new ByteBudget(checkSlots(options.maxChunkReads, DEFAULT_MAX_CHUNK_READS, MAX_CHUNK_SLOTS, 'maxChunkReads'));
   // No default deadline: chunk streams run as long as they make progress
   // (idle timeouts end stalled ones); coordinator calls set theirs per call.
   const pool: ClientPool = createClientPool({ timeoutMs: 0 });
+  const hashThread = new HashThread();
   let closed = false;
 
   return {
     idleTimeoutMs,
     chunkWrites,
+    chunkReads,
+    hashThread,
     coordinator(call, signal) {
       if (closed) return Promise.reject(closedError());
       return pool.call(CoordinatorService, coordinators, (client) => call(client, { signal, timeoutMs: callTimeoutMs }), { signal });
@@ -55,7 +68,7 @@ export function createClientContext(options: DfsClientOptions): ClientContext {
     },
     async close() {
       closed = true;
-      await pool.close();
+      await Promise.all([pool.close(), hashThread.close()]);
     },
   };
 }

@@ -24,6 +24,15 @@ export interface DfsClientOptions {
    * memory however many uploads run in parallel. Default: 8.
    */
   maxChunkWrites?: number;
+  /**
+   * Chunks fetched at once across all downloads to a local path, 1 to 64;
+   * a download's own `concurrency` is capped by what is free. As
+   * maxChunkWrites, for many downloads at once. (Streams and downloads to a
+   * Writable fetch as far ahead as their reader lets them, `concurrency`
+   * chunks at most, and are not counted: a reader that waits for another
+   * read must not wait for its slots too.) Default: 4.
+   */
+  maxChunkReads?: number;
 }
 
 /** What {@link DfsClient.upload} reads: a local file path, bytes, or a stream of bytes of any length. */
@@ -45,7 +54,7 @@ export interface UploadOptions {
   chunkSize?: number;
   /** Copies of each chunk. Default: the coordinator's (3 unless configured). */
   replication?: number;
-  /** Chunks written in parallel, 1 to 64. Default: 4. */
+  /** Chunks written in parallel, 1 to 64, as far as the client's `maxChunkWrites` slots allow. Default: 4. */
   concurrency?: number;
   /** Replace an existing file atomically at commit. Default: false (AlreadyExists). */
   overwrite?: boolean;
@@ -67,7 +76,7 @@ export interface DownloadProgress {
 
 /** Options of {@link DfsClient.download}. */
 export interface DownloadOptions {
-  /** Chunks fetched in parallel, 1 to 64. Default: 4. */
+  /** Chunks fetched in parallel, 1 to 64; to a local path, as far as the client's `maxChunkReads` slots allow. Default: 4. */
   concurrency?: number;
   /** Aborts the download: a local file is not created, and it rejects with code Canceled. Default: none. */
   signal?: AbortSignal;

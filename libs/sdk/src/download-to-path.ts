@@ -18,8 +18,8 @@ export interface DownloadToPathOptions {
 }
 
 /**
- * Fetches `file` into the local path `destination`: chunks in parallel,
- * each written at its offset into `<destination>.dfs-partial-<random>` as
+ * Fetches `file` into the local path `destination`: chunks in parallel
+ * (as many as `concurrency` and the client's free read slots allow), each written at its offset into `<destination>.dfs-partial-<random>` as
  * its verified bytes arrive. The whole-file SHA-256 is computed in file
  * order by reading back each stretch of the partial file once every chunk
  * before it is complete, so it checks what is on the local disk. Only when
@@ -33,8 +33,8 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     throw localFileError(err, `cannot create ${partial} next to ${basename(target)}`);
   });
   let renamed = false;
-  // Its thread (large files) opens the partial file on its first range.
-  const hasher = new ReadBackHasher(fh, partial, file.size);
+  // The client's hash thread (large files) opens the partial file on its first range.
+  const hasher = new ReadBackHasher(fh, partial, file.size, ctx.hashThread);
   try {
     await fh.truncate(file.size);
     let loaded = 0;
@@ -44,12 +44,17 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
       chunkLocations(ctx, file, 0, options.signal),
       options.concurrency,
       async (chunk, signal) => {
-        let pos = Number(chunk.offset);
-        for await (const piece of readChunkRange(ctx, chunk, 0, Number(chunk.size), signal, file.path, failedNodes)) {
-          await writeAll(fh, piece, pos);
-          pos += piece.length;
-          loaded += piece.length;
-          options.onProgress?.(loaded, chunks);
+        await ctx.chunkReads.acquire(1, signal);
+        try {
+          let pos = Number(chunk.offset);
+          for await (const piece of readChunkRange(ctx, chunk, 0, Number(chunk.size), signal, file.path, failedNodes)) {
+            await writeAll(fh, piece, pos);
+            pos += piece.length;
+            loaded += piece.length;
+            options.onProgress?.(loaded, chunks);
+          }
+        } finally {
+          ctx.chunkReads.release(1);
         }
         await hasher.complete(chunk);
         options.onProgress?.(loaded, ++chunks);

@@ -3,13 +3,16 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code } from '@dfs/proto';
+import { HashThread } from './hash-thread.js';
 import { ReadBackHasher } from './read-back-hasher.js';
 
 let dir: string;
+const thread = new HashThread();
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'read-back-hasher-'));
 });
 afterAll(async () => {
+  await thread.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -34,7 +37,7 @@ describe.each([
   it('hashes the file in file order while chunks complete out of order', async () => {
     const { path, data, spans } = await fileOf(`ok-${threadMinBytes}`, [3 * 1024 * 1024 + 7, 1024 * 1024, 5, 2 * 1024 * 1024]);
     const fh = await open(path, 'r');
-    const hasher = new ReadBackHasher(fh, path, data.length, threadMinBytes);
+    const hasher = new ReadBackHasher(fh, path, data.length, thread, threadMinBytes);
     try {
       for (const i of [2, 0, 3, 1]) await hasher.complete(spans[i]!);
       expect(await hasher.digest(spans.length)).toBe(createHash('sha256').update(data).digest('hex'));
@@ -47,7 +50,7 @@ describe.each([
   it('refuses to give a digest while a chunk is missing', async () => {
     const { path, data, spans } = await fileOf(`gap-${threadMinBytes}`, [1000, 1000, 1000]);
     const fh = await open(path, 'r');
-    const hasher = new ReadBackHasher(fh, path, data.length, threadMinBytes);
+    const hasher = new ReadBackHasher(fh, path, data.length, thread, threadMinBytes);
     try {
       await hasher.complete(spans[0]!);
       await hasher.complete(spans[2]!);
@@ -61,7 +64,7 @@ describe.each([
   it('fails when the file is shorter than its chunks say', async () => {
     const { path, spans } = await fileOf(`short-${threadMinBytes}`, [1000, 1000]);
     const fh = await open(path, 'r');
-    const hasher = new ReadBackHasher(fh, path, 2000, threadMinBytes);
+    const hasher = new ReadBackHasher(fh, path, 2000, thread, threadMinBytes);
     try {
       await hasher.complete(spans[0]!);
       await hasher.complete({ index: 1, offset: 1000, size: 5000 }).catch(() => undefined);

@@ -3,6 +3,7 @@
 // --profile) shows only the client. Run as a script with --job '<json>' it does one job
 // and prints the result as JSON; runClientJob() spawns it.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SERVICE_NODE_ARGS } from '@dfs/config';
 import { createDfsClient, type DfsClient } from '@dfs/sdk';
@@ -15,6 +16,7 @@ export type ClientJob =
   | { kind: 'download'; coordinator: string; remote: string; local: string }
   /** The same local file uploaded to `files` paths at once, each an upload of its own. */
   | { kind: 'parallel-upload'; coordinator: string; local: string; remoteDir: string; files: number }
+  | { kind: 'parallel-download'; coordinator: string; remoteDir: string; localDir: string; files: number }
   /** Distinct random files uploaded, then downloaded, `inFlight` at a time; then the directory listed once. */
   | { kind: 'small-files'; coordinator: string; remoteDir: string; files: number; fileBytes: number; inFlight: number }
   | { kind: 'delete'; coordinator: string; remoteDir: string };
@@ -64,6 +66,10 @@ async function doJob(dfs: DfsClient, job: ClientJob): Promise<Omit<ClientJobResu
       const [infos, s] = await timed(() =>
         Promise.all(Array.from({ length: job.files }, (_, i) => dfs.upload(`${job.remoteDir}/f${i}`, job.local, { overwrite: true }))),
       );
+      return { bytes: infos.reduce((a, f) => a + f.size, 0), seconds: { main: s } };
+    }
+    case 'parallel-download': {
+      const [infos, s] = await timed(() => Promise.all(Array.from({ length: job.files }, (_, i) => dfs.download(`${job.remoteDir}/f${i}`, join(job.localDir, `f${i}`)))));
       return { bytes: infos.reduce((a, f) => a + f.size, 0), seconds: { main: s } };
     }
     case 'small-files':

@@ -79,6 +79,8 @@ export function rowSpecs(options: Pick<BenchOptions, 'metadata' | 'plan'>, coldR
     ),
     { id: 'scaling.client-rss', group: 'memory', label: `client peak RSS, ${Math.max(...p.scalingLevels)} uploads in parallel`, unit: 'MiB', target: under(200) },
     { id: 'scaling.datanode-rss', group: 'memory', label: 'datanode peak RSS (largest of 3), parallel uploads', unit: 'MiB', target: under(300) },
+    { id: `scaling.download-${Math.max(...p.scalingLevels)}`, group: 'scaling', label: `${Math.max(...p.scalingLevels)} × ${sizeLabel(p.scalingFileBytes)} downloaded in parallel to local files (one client, warm)`, unit: 'MB/s' },
+    { id: 'scaling.download-client-rss', group: 'memory', label: `client peak RSS, ${Math.max(...p.scalingLevels)} downloads in parallel`, unit: 'MiB', target: under(200) },
 
     { id: 'metadata.commit-serial', group: `metadata (${options.metadata}, store only)`, label: `commits of 1-chunk files, one at a time`, unit: 'commits/s' },
     { id: 'metadata.commit-parallel', group: `metadata (${options.metadata}, store only)`, label: `commits, 200 in flight (up to ${count(p.metadataFiles)} files)`, unit: 'commits/s' },

@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Code } from '@dfs/proto';
+import { HashThread } from './hash-thread.js';
+
+let dir: string;
+let thread: HashThread;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hash-thread-'));
+});
+beforeEach(() => {
+  thread = new HashThread();
+});
+afterEach(async () => {
+  await thread.close();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function fileOf(name: string, size: number): Promise<{ path: string; sha256: string }> {
+  const data = randomBytes(size);
+  const path = join(dir, name);
+  await writeFile(path, data);
+  return { path, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+describe('HashThread', () => {
+  it('hashes several files at once on one thread, each in the order of its ranges', async () => {
+    const files = await Promise.all([0, 1, 2].map((i) => fileOf(`many-${i}`, 3 * 1024 * 1024 + i)));
+    const jobs = files.map((f) => thread.open(f.path));
+    const step = 700 * 1024;
+    for (let pos = 0; pos < 3 * 1024 * 1024 + 2; pos += step) {
+      for (const [i, job] of jobs.entries()) await job.hashRange(Math.min(pos, 3 * 1024 * 1024 + i), Math.min(pos + step, 3 * 1024 * 1024 + i));
+    }
+    expect(await Promise.all(jobs.map((j) => j.digest()))).toEqual(files.map((f) => f.sha256));
+  });
+
+  it('fails one job whose file is short without touching the others', async () => {
+    const good = await fileOf('good', 5000);
+    const short = await fileOf('short', 1000);
+    const a = thread.open(good.path);
+    const b = thread.open(short.path);
+    await a.hashRange(0, 2500);
+    await b.hashRange(0, 4000);
+    await a.hashRange(2500, 5000);
+    await expect(b.digest()).rejects.toMatchObject({ code: Code.Internal, message: expect.stringMatching(/ended at byte 1000/) });
+    expect(await a.digest()).toBe(good.sha256);
+  });
+
+  it('fails a job whose file cannot be opened, with the reason', async () => {
+    const job = thread.open(join(dir, 'missing'));
+    await job.hashRange(0, 10);
+    await expect(job.digest()).rejects.toMatchObject({ code: Code.Internal, message: expect.stringMatching(/ENOENT/) });
+  });
+
+  it('fails the jobs still open when it is closed', async () => {
+    const f = await fileOf('open-at-close', 1000);
+    const job = thread.open(f.path);
+    await thread.close();
+    await expect(job.digest()).rejects.toMatchObject({ code: Code.Internal, message: expect.stringMatching(/client was closed/) });
+  });
+
+  it('starts again for a job after close, and a closed job can be closed twice', async () => {
+    await thread.close();
+    const f = await fileOf('after-close', 4096);
+    const job = thread.open(f.path);
+    await job.hashRange(0, 4096);
+    expect(await job.digest()).toBe(f.sha256);
+    job.close();
+    job.close();
+  });
+
+  it('keeps the process alive while a job is open, and not once none is', async () => {
+    const f = await fileOf('alive', 1024 * 1024);
+    // A process whose only work is the thread's: it must print the digest,
+    // then exit by itself (no close()).
+    const script = `
+      const { HashThread } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'hash-thread.js'))});
+      const job = new HashThread().open(${JSON.stringify(f.path)});
+      job.hashRange(0, ${1024 * 1024});
+      job.digest().then((d) => console.log(d));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { timeout: 20_000 });
+    expect(stdout.trim()).toBe(f.sha256);
+  }, 30_000);
+});
