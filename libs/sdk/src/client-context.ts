@@ -31,6 +31,7 @@ export interface ClientContext {
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+const DOWNLOAD_STREAM_WINDOW = 2 * 1024 * 1024;
 // Twice an upload's default concurrency: one or two uploads run as they
 // would alone; eight at once held 32 chunk writes and ~260 MiB (issue 7)
 // without uploading faster than two.
@@ -49,7 +50,11 @@ export function createClientContext(options: DfsClientOptions): ClientContext {
   const chunkReads = new ByteBudget(checkSlots(options.maxChunkReads, DEFAULT_MAX_CHUNK_READS, MAX_CHUNK_SLOTS, 'maxChunkReads'));
   // No default deadline: chunk streams run as long as they make progress
   // (idle timeouts end stalled ones); coordinator calls set theirs per call.
-  const pool: ClientPool = createClientPool({ timeoutMs: 0 });
+  // Receive windows of 2 MiB per stream, as datanodes take for writes: a
+  // download's chunk streams outrun the client's one thread, so the windows
+  // fill up and wait in memory; the pool's 8 MiB cost ~40 MiB more RSS per
+  // download and no speed (issue 7).
+  const pool: ClientPool = createClientPool({ timeoutMs: 0, http2: { initialWindowSize: DOWNLOAD_STREAM_WINDOW } });
   const hashThread = new HashThread();
   let closed = false;
 
