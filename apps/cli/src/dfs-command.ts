@@ -52,7 +52,11 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   protected client(): DfsClient {
     if (!this.dfs) {
       this.resolved = resolveCoordinators(this.flags.coordinator);
-      this.dfs = dfsSdk().createDfsClient({ coordinators: this.resolved.addresses });
+      // One transfer at a time: its --concurrency is the client's whole
+      // budget of chunk transfers, not capped by the SDK's defaults for many.
+      const concurrency = (this.flags as { concurrency?: number }).concurrency;
+      const slots = concurrency === undefined ? {} : { maxChunkWrites: concurrency, maxChunkReads: concurrency };
+      this.dfs = dfsSdk().createDfsClient({ coordinators: this.resolved.addresses, ...slots });
     }
     return this.dfs;
   }
