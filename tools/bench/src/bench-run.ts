@@ -16,7 +16,7 @@ import { startCluster } from '@dfs/test-cluster';
 import { runBenchmark } from './bench-cli.js';
 import { parseBenchOptions, type BenchOptions, type CaseName } from './bench-options.js';
 import { runCoordinatorMemoryCase } from './case-coordinator-memory.js';
-import type { CaseContext } from './case-context.js';
+import { BENCH_REPLICATION, type CaseContext } from './case-context.js';
 import { runHeartbeatsCase } from './case-heartbeats.js';
 import { runLargeFileCase } from './case-large-file.js';
 import { runLimitsCase } from './case-limits.js';
@@ -68,10 +68,10 @@ async function main(): Promise<number> {
     process.env['NODE_OPTIONS'] = `${process.env['NODE_OPTIONS'] ?? ''} --require ${join(__dirname, 'cpu-profile-preload.js')}`.trim();
   }
   const startedAt = new Date();
-  log(`starting a cluster: 3 datanodes, R=3, ${options.metadata} metadata; cases ${options.cases.join(', ')}; ${options.runs} run(s)${options.quick ? ', quick' : ''}`);
+  log(`starting a cluster: 3 datanodes, R=${BENCH_REPLICATION}, ${options.metadata} metadata; cases ${options.cases.join(', ')}; ${options.runs} run(s)${options.quick ? ', quick' : ''}`);
   const cluster = await startCluster({
     datanodes: 3,
-    replication: 3,
+    replication: BENCH_REPLICATION,
     metadata: options.metadata,
     name: 'bench',
   });

@@ -21,6 +21,14 @@ export interface CaseContext {
 
 export const MiB = 1024 * 1024;
 
+/**
+ * The replication the benchmarks measure DFS at: bench-run's cluster, and
+ * the default of sdk-transfer-rss's --replication and datanode-write-rss's
+ * --copies, so that their figures compare. It is also the coordinator's
+ * default (files.defaultReplication).
+ */
+export const BENCH_REPLICATION = 3;
+
 export function datanodePids(cluster: TestCluster): number[] {
   return cluster.datanodes.map((d) => d.process.pid!);
 }

@@ -99,7 +99,7 @@ export async function runCoordinatorMemoryCase(ctx: CaseContext): Promise<void> 
           const started = performance.now();
           try {
             await inParallel(RPC_FILES, RPC_IN_FLIGHT, async (i) => {
-              const upload = await client.createUpload({ path: pathOf(files + i), size: BigInt(FILE_BYTES), chunkSize: BigInt(FILE_BYTES), replication: 3 });
+              const upload = await client.createUpload({ path: pathOf(files + i), size: BigInt(FILE_BYTES), chunkSize: BigInt(FILE_BYTES), replication: nodeIds.length });
               const placed = upload.placements[0]!;
               await client.commitUpload({
                 uploadId: upload.uploadId,

@@ -1,9 +1,7 @@
-import type { CaseContext } from './case-context.js';
+import { BENCH_REPLICATION, type CaseContext } from './case-context.js';
 import { measureDiskLimits } from './disk-limits.js';
 import { measureHttp2Loopback } from './http2-loopback.js';
 import { measureSha256 } from './sha256-limit.js';
-
-const R = 3;
 
 /**
  * The machine's limits, in this run, on the disk the cluster writes to: the
@@ -13,7 +11,7 @@ export async function runLimitsCase(ctx: CaseContext): Promise<{ coldRead: boole
   const p = ctx.options.plan;
   const disk = await measureDiskLimits(ctx.workDir, p.diskBytes);
   ctx.record('limit.disk-write', disk.writeMBps);
-  ctx.record('limit.write-r', disk.writeMBps / R);
+  ctx.record('limit.write-r', disk.writeMBps / BENCH_REPLICATION);
   ctx.record('limit.disk-read', disk.readMBps);
   if (!disk.readCold) ctx.note('the page cache could not be dropped (not root, or /proc/sys read-only): the read limit and the download are WARM reads');
   ctx.record('limit.sha256', measureSha256(p.shaBytes));

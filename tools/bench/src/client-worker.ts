@@ -1,8 +1,10 @@
-// The SDK side of the benchmark, in a client process of its own so that its
-// peak RSS (VmHWM) is the client's alone and its CPU profile (bench-run
-// --profile) shows only the client. Run as a script with --job '<json>' it does one job
-// and prints the result as JSON; runClientJob() spawns it.
-import { randomBytes } from 'node:crypto';
+// The SDK side of the benchmarks (bench-run's cases and sdk-transfer-rss),
+// in a client process of its own so that its peak RSS (VmHWM) is the
+// client's alone and its CPU profile (bench-run --profile) shows only the
+// client. Run as a script with --job '<json>' it does one job and prints the
+// result as JSON; runClientJob() spawns it.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SERVICE_NODE_ARGS } from '@dfs/config';
@@ -11,9 +13,14 @@ import { inParallel } from './in-parallel.js';
 import { procMemory } from './proc-memory.js';
 import { spawnJson } from './spawn-json.js';
 
+/** Jobs of one transfer take the SDK's `concurrency` option (its default when left out). */
 export type ClientJob =
-  | { kind: 'upload'; coordinator: string; local: string; remote: string }
-  | { kind: 'download'; coordinator: string; remote: string; local: string }
+  | { kind: 'upload'; coordinator: string; local: string; remote: string; concurrency?: number }
+  /** The local file read through a Readable: a source of unknown length, which the SDK spools chunk by chunk. */
+  | { kind: 'upload-stream'; coordinator: string; local: string; remote: string; concurrency?: number }
+  | { kind: 'download'; coordinator: string; remote: string; local: string; concurrency?: number }
+  /** Downloaded to a Writable that hashes what it receives: `sha256` is of the bytes that arrived. */
+  | { kind: 'download-stream'; coordinator: string; remote: string; concurrency?: number }
   /** The same local file uploaded to `files` paths at once, each an upload of its own. */
   | { kind: 'parallel-upload'; coordinator: string; local: string; remoteDir: string; files: number }
   | { kind: 'parallel-download'; coordinator: string; remoteDir: string; localDir: string; files: number }
@@ -54,13 +61,22 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
 
 async function doJob(dfs: DfsClient, job: ClientJob): Promise<Omit<ClientJobResult, 'peakRss'>> {
   switch (job.kind) {
-    case 'upload': {
-      const [info, s, cpu] = await timed(() => dfs.upload(job.remote, job.local, { overwrite: true }));
+    case 'upload':
+    case 'upload-stream': {
+      const source = job.kind === 'upload' ? job.local : createReadStream(job.local, { highWaterMark: 1024 * 1024 });
+      const [info, s, cpu] = await timed(() => dfs.upload(job.remote, source, { overwrite: true, concurrency: job.concurrency }));
       return { bytes: info.size, seconds: { main: s }, cpuSeconds: cpu, sha256: info.sha256 };
     }
     case 'download': {
-      const [info, s, cpu] = await timed(() => dfs.download(job.remote, job.local));
+      const [info, s, cpu] = await timed(() => dfs.download(job.remote, job.local, { concurrency: job.concurrency }));
       return { bytes: info.size, seconds: { main: s }, cpuSeconds: cpu, sha256: info.sha256 };
+    }
+    case 'download-stream': {
+      // Hashed here rather than trusting info.sha256: the check is of what the Writable was given.
+      const hash = createHash('sha256');
+      const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (hash.update(chunk), done()) });
+      const [info, s, cpu] = await timed(() => dfs.download(job.remote, sink, { concurrency: job.concurrency }));
+      return { bytes: info.size, seconds: { main: s }, cpuSeconds: cpu, sha256: hash.digest('hex') };
     }
     case 'parallel-upload': {
       const [infos, s] = await timed(() =>

@@ -11,6 +11,7 @@ import { DatanodeService, MAX_CHUNK_SIZE, newChunkId } from '@dfs/proto';
 import { writeChunkStream } from '@dfs/streamer';
 import { startDatanodeProcess, stopAllProcesses, type DatanodeProcess } from '@dfs/test-cluster';
 import { runBenchmark, sizeFlag } from './bench-cli.js';
+import { BENCH_REPLICATION } from './case-context.js';
 import { mib, procMemory } from './proc-memory.js';
 
 const FRAME = 1024 * 1024;
@@ -22,7 +23,7 @@ async function main(): Promise<number> {
       'chunk-size': { type: 'string', default: '64MiB' },
       'max-rss': { type: 'string' },
       window: { type: 'string', default: '8' },
-      copies: { type: 'string', default: '3' },
+      copies: { type: 'string', default: String(BENCH_REPLICATION) },
     },
   });
   const chunks = Number(values.chunks);
@@ -30,7 +31,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(chunks) || chunks < 1 || chunkSize % FRAME !== 0 || chunkSize > MAX_CHUNK_SIZE) {
     throw new Error('--chunks must be >= 1 and --chunk-size a multiple of 1 MiB up to 64 MiB');
   }
-  const nodes: DatanodeProcess[] = await Promise.all([1, 2, 3].map((i) => startDatanodeProcess({ name: `bench-dn${i}` })));
+  // One node per copy at the default --copies: the primary and its pipeline.
+  const nodes: DatanodeProcess[] = await Promise.all(Array.from({ length: BENCH_REPLICATION }, (_, i) => startDatanodeProcess({ name: `bench-dn${i + 1}` })));
   const pool = createClientPool({ timeoutMs: 0 });
   try {
     const [primary, ...others] = nodes as [DatanodeProcess, ...DatanodeProcess[]];

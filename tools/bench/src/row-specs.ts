@@ -1,4 +1,5 @@
 import type { BenchOptions } from './bench-options.js';
+import { BENCH_REPLICATION } from './case-context.js';
 
 /** A target from issue 7, on the row's value or on its ratio to its limit. */
 export interface Target {
@@ -38,7 +39,6 @@ function count(n: number): string {
  */
 export function rowSpecs(options: Pick<BenchOptions, 'metadata' | 'plan'>, coldRead = true): RowSpec[] {
   const p = options.plan;
-  const R = 3;
   const disk = sizeLabel(p.diskBytes);
   const large = sizeLabel(p.largeBytes);
   const small = `${count(p.smallFiles)} × ${sizeLabel(p.smallFileBytes)}`;
@@ -46,12 +46,12 @@ export function rowSpecs(options: Pick<BenchOptions, 'metadata' | 'plan'>, coldR
   const under = (value: number): Target => ({ op: '<', value, on: 'value' });
   return [
     { id: 'limit.disk-write', group: 'limits', label: `disk: sequential write of ${disk} + fsync`, unit: 'MB/s' },
-    { id: 'limit.write-r', group: 'limits', label: `write limit for R=${R} copies (disk write / ${R})`, unit: 'MB/s' },
+    { id: 'limit.write-r', group: 'limits', label: `write limit for R=${BENCH_REPLICATION} copies (disk write / ${BENCH_REPLICATION})`, unit: 'MB/s' },
     { id: 'limit.disk-read', group: 'limits', label: `disk: sequential read of ${disk}, ${coldRead ? 'cold (page cache dropped)' : 'WARM (could not drop the page cache)'}`, unit: 'MB/s' },
     { id: 'limit.sha256', group: 'limits', label: 'SHA-256 of 8 MiB buffers, one core', unit: 'MB/s' },
     { id: 'limit.http2', group: 'limits', label: 'plain Node HTTP/2 stream over loopback', unit: 'MB/s' },
 
-    { id: 'large.upload', group: 'large file', label: `SDK upload of ${large} from a local file, R=${R}`, unit: 'MB/s', limit: 'limit.write-r', target: ratioAtLeast(0.55) },
+    { id: 'large.upload', group: 'large file', label: `SDK upload of ${large} from a local file, R=${BENCH_REPLICATION}`, unit: 'MB/s', limit: 'limit.write-r', target: ratioAtLeast(0.55) },
     { id: 'large.download', group: 'large file', label: `SDK download of ${large} to a local file, cold`, unit: 'MB/s', limit: 'limit.disk-read', target: ratioAtLeast(0.35) },
     ...(['upload', 'download'] as const).flatMap((kind): RowSpec[] => [
       { id: `large.${kind}-cpu-client`, group: 'cpu', label: `client CPU per GB, ${large} ${kind}`, unit: 's/GB' },
