@@ -31,7 +31,13 @@ export interface ClientContext {
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
-const DOWNLOAD_STREAM_WINDOW = 2 * 1024 * 1024;
+// Receive windows of 2 MiB per stream, as datanodes take for writes: on a
+// fast network a download's chunk streams outrun the client's one thread, so
+// the windows fill up and wait in memory; the pool's 8 MiB cost ~40 MiB more
+// RSS per download and no speed on loopback (issue 7).
+const DEFAULT_STREAM_WINDOW = 2 * 1024 * 1024;
+const MIN_STREAM_WINDOW = 64 * 1024;
+const MAX_STREAM_WINDOW = 64 * 1024 * 1024;
 // Twice an upload's default concurrency: one or two uploads run as they
 // would alone; eight at once held 32 chunk writes and ~260 MiB (issue 7)
 // without uploading faster than two.
@@ -50,11 +56,8 @@ export function createClientContext(options: DfsClientOptions): ClientContext {
   const chunkReads = new ByteBudget(checkSlots(options.maxChunkReads, DEFAULT_MAX_CHUNK_READS, MAX_CHUNK_SLOTS, 'maxChunkReads'));
   // No default deadline: chunk streams run as long as they make progress
   // (idle timeouts end stalled ones); coordinator calls set theirs per call.
-  // Receive windows of 2 MiB per stream, as datanodes take for writes: a
-  // download's chunk streams outrun the client's one thread, so the windows
-  // fill up and wait in memory; the pool's 8 MiB cost ~40 MiB more RSS per
-  // download and no speed (issue 7).
-  const pool: ClientPool = createClientPool({ timeoutMs: 0, http2: { initialWindowSize: DOWNLOAD_STREAM_WINDOW } });
+  const streamWindow = checkWindow(options.streamWindow);
+  const pool: ClientPool = createClientPool({ timeoutMs: 0, http2: { initialWindowSize: streamWindow } });
   const hashThread = new HashThread();
   let closed = false;
 
@@ -98,5 +101,13 @@ function checkAddresses(value: unknown): string[] {
 function checkMs(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new DfsError('InvalidArgument', `${name} must be a positive number of milliseconds, got ${value}`);
+  return value;
+}
+
+function checkWindow(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_STREAM_WINDOW;
+  if (!Number.isInteger(value) || value < MIN_STREAM_WINDOW || value > MAX_STREAM_WINDOW) {
+    throw new DfsError('InvalidArgument', `streamWindow must be a whole number of bytes from ${MIN_STREAM_WINDOW} (64 KiB) to ${MAX_STREAM_WINDOW} (64 MiB), got ${value}`);
+  }
   return value;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startCluster, type TestCluster } from '@dfs/test-cluster';
+import { eventually, startCluster, type TestCluster } from '@dfs/test-cluster';
 import { createClientContext, type ClientContext } from './client-context.js';
 import { downloadFile } from './download-file.js';
 import { uploadFile } from './upload-file.js';
@@ -59,8 +59,11 @@ describe('a download to a path', () => {
     try {
       const controller = new AbortController();
       const download = downloadFile(ctx, '/slots/aborted', join(scratch.dir, 'aborted'), { signal: controller.signal });
-      setTimeout(() => controller.abort(), 100);
+      expect(await eventually(async () => ctx.chunkReads.waiting === 1)).toBe(true);
+      controller.abort();
       await expect(download).rejects.toMatchObject({ code: 'Canceled' });
+      expect(ctx.chunkReads.waiting).toBe(0);
+      expect(ctx.chunkReads.inUse).toBe(2);
     } finally {
       ctx.chunkReads.release(2);
     }

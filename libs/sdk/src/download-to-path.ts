@@ -42,7 +42,8 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     const failedNodes = new Set<string>();
     await forEachConcurrently(
       chunkLocations(ctx, file, 0, options.signal),
-      options.concurrency,
+      // More tasks than read slots would only wait, holding locations that may go stale.
+      Math.min(options.concurrency, ctx.chunkReads.capacity),
       async (chunk, signal) => {
         await ctx.chunkReads.acquire(1, signal);
         try {

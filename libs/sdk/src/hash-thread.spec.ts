@@ -58,21 +58,27 @@ describe('HashThread', () => {
     await expect(job.digest()).rejects.toMatchObject({ code: Code.Internal, message: expect.stringMatching(/ENOENT/) });
   });
 
-  it('fails the jobs still open when it is closed', async () => {
+  it('fails the jobs still open when it is closed, and every later one', async () => {
     const f = await fileOf('open-at-close', 1000);
     const job = thread.open(f.path);
+    await job.hashRange(0, 1000);
     await thread.close();
-    await expect(job.digest()).rejects.toMatchObject({ code: Code.Internal, message: expect.stringMatching(/client was closed/) });
+    await expect(job.digest()).rejects.toMatchObject({ code: Code.FailedPrecondition, message: expect.stringMatching(/client was closed/) });
+    const later = thread.open(f.path);
+    await later.hashRange(0, 1000);
+    await expect(later.digest()).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    later.close();
   });
 
-  it('starts again for a job after close, and a closed job can be closed twice', async () => {
-    await thread.close();
-    const f = await fileOf('after-close', 4096);
+  it('takes a new job on the same thread after one is closed, and a closed job can be closed twice', async () => {
+    const f = await fileOf('after-drop', 4096);
+    const dropped = thread.open(f.path);
+    await dropped.hashRange(0, 2048);
+    dropped.close();
+    dropped.close();
     const job = thread.open(f.path);
     await job.hashRange(0, 4096);
     expect(await job.digest()).toBe(f.sha256);
-    job.close();
-    job.close();
   });
 
   it('keeps the process alive while a job is open, and not once none is', async () => {

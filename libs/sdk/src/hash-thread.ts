@@ -53,21 +53,24 @@ export interface HashJob {
   close(): void;
 }
 
-type Reply = { id: number; sha256?: string; error?: string; endedAt?: number };
+type Reply = { id: number; sha256?: string; error?: string; endedAt?: number; closed?: boolean };
 
 /**
  * One worker thread that hashes local files for every download of a client:
  * a download is bound by the main thread, and hashing its file there took a
  * fifth of it, but a thread per download cost ~10 MiB each (eight at once:
- * 244 instead of 188 MiB, issue 7). Started on the first job; it keeps the
- * process alive only while a job is open. close() ends it.
+ * 244 instead of 188 MiB, issue 7). Started on the first job (again after
+ * the thread was lost); it keeps the process alive only while a job is
+ * open. close() ends it for good: open jobs and later ones fail.
  */
 export class HashThread {
   private worker: Worker | undefined;
+  private closed = false;
   private readonly jobs = new Map<number, { settle: (reply: Reply) => void }>();
   private nextId = 0;
 
   open(path: string): HashJob {
+    if (this.closed) return failedJob(closedError());
     const worker = this.start();
     const id = this.nextId++;
     let settle!: (reply: Reply) => void;
@@ -76,6 +79,7 @@ export class HashThread {
         this.forget(id);
         if (reply.sha256 !== undefined) resolve(reply.sha256);
         else if (reply.endedAt !== undefined) reject(endedAt(reply.endedAt));
+        else if (reply.closed) reject(closedError());
         else reject(new WireError(Code.Internal, `hashing the downloaded file failed: ${reply.error}`));
       };
     });
@@ -100,9 +104,10 @@ export class HashThread {
 
   /** Ends the thread; open jobs fail. */
   async close(): Promise<void> {
+    this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
-    this.failAll('the client was closed while a download was being hashed');
+    for (const { settle } of [...this.jobs.values()]) settle({ id: -1, closed: true });
     await worker?.terminate();
   }
 
@@ -134,6 +139,17 @@ export class HashThread {
   private failAll(why: string): void {
     for (const { settle } of [...this.jobs.values()]) settle({ id: -1, error: why });
   }
+}
+
+function closedError(): WireError {
+  return new WireError(Code.FailedPrecondition, 'the DFS client was closed while a download was being hashed: create a new client with createDfsClient()');
+}
+
+/** A job that fails with `error` whatever it is asked. */
+function failedJob(error: WireError): HashJob {
+  const result = Promise.reject(error);
+  result.catch(() => undefined);
+  return { hashRange: async () => undefined, digest: () => result, close: () => undefined };
 }
 
 export function endedAt(pos: number): WireError {

@@ -144,6 +144,14 @@ describe('errors', () => {
     await expect(dfs.upload('/x', 42 as never)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringMatching(/upload source must be/) });
     expect(() => createDfsClient({ coordinators: [] })).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
     expect(() => createDfsClient({ coordinators: 'no port' })).toThrow(expect.objectContaining({ code: 'InvalidArgument', message: expect.stringMatching(/not host:port/) }));
+    const coordinators = cluster.coordinator.address;
+    for (const bad of [0, 65, 1.5]) {
+      expect(() => createDfsClient({ coordinators, maxChunkWrites: bad })).toThrow(expect.objectContaining({ code: 'InvalidArgument', message: expect.stringMatching(/maxChunkWrites must be a whole number from 1 to 64/) }));
+      expect(() => createDfsClient({ coordinators, maxChunkReads: bad })).toThrow(expect.objectContaining({ code: 'InvalidArgument', message: expect.stringMatching(/maxChunkReads/) }));
+    }
+    for (const bad of [1024, 65 * 1024 * 1024, 2 * 1024 * 1024 + 0.5]) {
+      expect(() => createDfsClient({ coordinators, streamWindow: bad })).toThrow(expect.objectContaining({ code: 'InvalidArgument', message: expect.stringMatching(/streamWindow must be/) }));
+    }
   });
 
   it('maps an unreachable coordinator to Unavailable, and a closed client to FailedPrecondition', async () => {

@@ -32,7 +32,7 @@ async function fileOf(name: string, sizes: number[]) {
 
 describe.each([
   ['on this thread', Number.MAX_SAFE_INTEGER],
-  ['on a thread of its own', 0],
+  ["on the client's hash thread", 0],
 ])('ReadBackHasher %s', (_, threadMinBytes) => {
   it('hashes the file in file order while chunks complete out of order', async () => {
     const { path, data, spans } = await fileOf(`ok-${threadMinBytes}`, [3 * 1024 * 1024 + 7, 1024 * 1024, 5, 2 * 1024 * 1024]);

@@ -66,7 +66,7 @@ describe('storeChunk', () => {
     const uploads = [await writeContext(3), await writeContext(3)];
     const signal = new AbortController().signal;
     const stored = bodies.map((body, i) => storeChunk(uploads[i % 2]!, { ...body, index: Math.floor(i / 2) }, signal));
-    await eventually(async () => open.now === 2);
+    expect(await eventually(async () => open.now === 2)).toBe(true);
     // Given time, no third write starts while two hold the slots.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(open.most).toBe(2);
@@ -80,11 +80,16 @@ describe('storeChunk', () => {
     const { bodies, open } = gatedBodies(3);
     const w = await writeContext(3);
     const holders = bodies.slice(0, 2).map((body) => storeChunk(w, body, new AbortController().signal));
-    await eventually(async () => open.now === 2);
+    expect(await eventually(async () => open.now === 2)).toBe(true);
     const waiting = new AbortController();
     const third = storeChunk(w, bodies[2]!, waiting.signal);
+    // Aborted once it is queued for a slot, not before it asks.
+    expect(await eventually(async () => ctx.chunkWrites.waiting === 1)).toBe(true);
     waiting.abort(new Error('caller gave up'));
     await expect(third).rejects.toThrow('caller gave up');
+    expect(ctx.chunkWrites.waiting).toBe(0);
+    // The two holders still hold exactly their two: the abort released nothing it did not take.
+    expect(ctx.chunkWrites.inUse).toBe(2);
     expect(open.most).toBe(2);
     open.release();
     await Promise.all(holders);

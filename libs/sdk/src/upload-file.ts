@@ -22,7 +22,9 @@ const ABORT_TIMEOUT_MS = 5_000;
  * it) and nothing becomes visible.
  */
 export async function uploadFile(ctx: ClientContext, path: string, input: UploadSource, options: UploadOptions = {}): Promise<FileInfo> {
-  const concurrency = checkConcurrency(options.concurrency);
+  // More tasks than the client has write slots would only wait (and spool,
+  // and hold placements) without writing sooner.
+  const concurrency = Math.min(checkConcurrency(options.concurrency), ctx.chunkWrites.capacity);
   const chunkSize = checkCount(options.chunkSize, 'chunkSize') ?? 0;
   const replication = checkCount(options.replication, 'replication') ?? 0;
   const signal = options.signal ?? new AbortController().signal;

@@ -19,6 +19,11 @@ export class ByteBudget {
     return this.capacity - this.available;
   }
 
+  /** Callers waiting in acquire(). */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /**
    * Waits until `bytes` are available (a request larger than the whole budget
    * waits for all of it, so it cannot starve). Rejects with the signal's reason on abort.

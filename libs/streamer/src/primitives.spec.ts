@@ -151,10 +151,13 @@ describe('ByteBudget', () => {
     const ac = new AbortController();
     const aborted = b.acquire(5, ac.signal);
     const next = b.acquire(5);
+    expect(b.waiting).toBe(2);
     ac.abort(new Error('gone'));
     await expect(aborted).rejects.toThrow('gone');
+    expect(b.waiting).toBe(1);
     b.release(5);
     await next;
+    expect(b.waiting).toBe(0);
     expect(b.inUse).toBe(10);
   });
 });

@@ -127,7 +127,10 @@ async function smallFiles(dfs: DfsClient, job: Extract<ClientJob, { kind: 'small
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--job');
   const job = JSON.parse(process.argv[i + 1]!) as ClientJob;
-  const dfs = createDfsClient({ coordinators: job.coordinator });
+  // A job of one transfer with its own concurrency gets the client's whole budget for it, as the CLI's --concurrency does.
+  const concurrency = 'concurrency' in job ? job.concurrency : undefined;
+  const slots = concurrency === undefined ? {} : { maxChunkWrites: concurrency, maxChunkReads: concurrency };
+  const dfs = createDfsClient({ coordinators: job.coordinator, ...slots });
   let result;
   try {
     result = await doJob(dfs, job);
