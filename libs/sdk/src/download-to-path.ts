@@ -33,9 +33,11 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     throw localFileError(err, `cannot create ${partial} next to ${basename(target)}`);
   });
   let renamed = false;
-  // The client's hash thread (large files) opens the partial file on its first range.
-  const hasher = new ReadBackHasher(fh, partial, file.size, ctx.hashThread);
+  // Closed in the finally below, also when the file cannot be sized.
+  let started: ReadBackHasher | undefined;
   try {
+    // The client's hash thread (large files) opens the partial file on its first range.
+    const hasher = (started = new ReadBackHasher(fh, partial, file.size, ctx.hashThread));
     await fh.truncate(file.size);
     let loaded = 0;
     let chunks = 0;
@@ -76,7 +78,7 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     renamed = true;
     await syncDirectory(dirname(target));
   } finally {
-    hasher.close();
+    started?.close();
     if (!renamed) {
       await fh.close().catch(() => undefined);
       await unlink(partial).catch(() => undefined);
