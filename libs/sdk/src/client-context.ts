@@ -1,8 +1,8 @@
 import type { CallOptions, Client } from '@connectrpc/connect';
 import { createClientPool, type ClientPool } from '@dfs/client-pool';
-import { ByteBudget } from '@dfs/streamer';
 import { CoordinatorService, DatanodeService, HOST_PORT_PATTERN } from '@dfs/proto';
 import { checkSlots } from './check-options.js';
+import { ChunkSlots } from './chunk-slots.js';
 import { DfsError } from './dfs-error.js';
 import { HashThread } from './hash-thread.js';
 import type { DfsClientOptions } from './dfs-client.js';
@@ -20,10 +20,10 @@ export interface ClientContext {
   /** The datanode at `address` (chunk streams: bounded by idle timeouts, not deadlines). */
   datanode(address: string): Client<typeof DatanodeService>;
   readonly idleTimeoutMs: number;
-  /** One slot per chunk write in flight, shared by every upload of the client (the `maxChunkWrites` option). */
-  readonly chunkWrites: ByteBudget;
-  /** One slot per chunk fetched by a download to a local path, shared by all of them (the `maxChunkReads` option). */
-  readonly chunkReads: ByteBudget;
+  /** Room for chunk writes in flight, shared by every upload of the client (the `maxChunkWrites` option). */
+  readonly chunkWrites: ChunkSlots;
+  /** Room for chunks fetched by downloads to a local path, shared by all of them (the `maxChunkReads` option). */
+  readonly chunkReads: ChunkSlots;
   /** Hashes the local files of large downloads, for all of them. */
   readonly hashThread: HashThread;
   close(): Promise<void>;
@@ -52,8 +52,8 @@ export function createClientContext(options: DfsClientOptions): ClientContext {
   const coordinators = checkAddresses(options?.coordinators);
   const callTimeoutMs = checkMs(options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
   const idleTimeoutMs = checkMs(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 'idleTimeoutMs');
-  const chunkWrites = new ByteBudget(checkSlots(options.maxChunkWrites, DEFAULT_MAX_CHUNK_WRITES, MAX_CHUNK_SLOTS, 'maxChunkWrites'));
-  const chunkReads = new ByteBudget(checkSlots(options.maxChunkReads, DEFAULT_MAX_CHUNK_READS, MAX_CHUNK_SLOTS, 'maxChunkReads'));
+  const chunkWrites = new ChunkSlots(checkSlots(options.maxChunkWrites, DEFAULT_MAX_CHUNK_WRITES, MAX_CHUNK_SLOTS, 'maxChunkWrites'));
+  const chunkReads = new ChunkSlots(checkSlots(options.maxChunkReads, DEFAULT_MAX_CHUNK_READS, MAX_CHUNK_SLOTS, 'maxChunkReads'));
   // No default deadline: chunk streams run as long as they make progress
   // (idle timeouts end stalled ones); coordinator calls set theirs per call.
   const streamWindow = checkWindow(options.streamWindow);

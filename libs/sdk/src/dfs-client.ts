@@ -21,13 +21,16 @@ export interface DfsClientOptions {
    * Chunk writes in flight across all uploads of this client at once, 1 to
    * 64; an upload runs at most this many and waits for free ones. Each chunk
    * write holds HTTP/2 windows and frames, so this bounds the client's
-   * memory however many uploads run in parallel. Default: 8.
+   * memory however many uploads run in parallel. A chunk smaller than 8 MiB
+   * counts as its share by size in 1 MiB frames (a 64 KiB one as 1/8 of a
+   * write): small files, bound by round trips and fsyncs, run 8 times as
+   * many at once. Default: 8.
    */
   maxChunkWrites?: number;
   /**
    * Chunks fetched at once across all downloads to a local path, 1 to 64;
    * a download runs at most this many and waits for free ones. As
-   * maxChunkWrites, for many downloads at once. (Streams and downloads to a
+   * maxChunkWrites (small chunks too), for many downloads at once. (Streams and downloads to a
    * Writable fetch as far ahead as their reader lets them, `concurrency`
    * chunks at most, and are not counted: a reader that waits for another
    * read must not wait for its slots too.) Default: 4.

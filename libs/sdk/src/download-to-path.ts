@@ -45,9 +45,9 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     await forEachConcurrently(
       chunkLocations(ctx, file, 0, options.signal),
       // More tasks than read slots would only wait, holding locations that may go stale.
-      Math.min(options.concurrency, ctx.chunkReads.capacity),
+      Math.max(1, Math.min(options.concurrency, ctx.chunkReads.fit(file.chunkSize))),
       async (chunk, signal) => {
-        await ctx.chunkReads.acquire(1, signal);
+        await ctx.chunkReads.acquire(Number(chunk.size), signal);
         try {
           let pos = Number(chunk.offset);
           for await (const piece of readChunkRange(ctx, chunk, 0, Number(chunk.size), signal, file.path, failedNodes)) {
@@ -57,7 +57,7 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
             options.onProgress?.(loaded, chunks);
           }
         } finally {
-          ctx.chunkReads.release(1);
+          ctx.chunkReads.release(Number(chunk.size));
         }
         await hasher.complete(chunk);
         options.onProgress?.(loaded, ++chunks);

@@ -8,12 +8,14 @@ import { storeChunk, type ChunkWriteContext } from './store-chunk.js';
 import { KiB } from './test/sources.js';
 
 // Chunk writes of every upload of a client share its maxChunkWrites slots,
-// which bound its memory however many uploads run at once. Real cluster; the
-// bodies' frame sources are held open by the test, so a write in flight is
-// one whose source is open.
+// which bound its memory however many uploads run at once (a chunk of 8 MiB
+// or more takes a slot, a smaller one a share by its size). Real cluster;
+// the bodies' frame sources are held open by the test, so a write in flight
+// is one whose source is open.
 jest.setTimeout(120_000);
 
-const CHUNK = 64 * KiB;
+const SMALL = 64 * KiB;
+const LARGE = 8 * 1024 * KiB;
 let cluster: TestCluster;
 let ctx: ClientContext;
 
@@ -28,16 +30,16 @@ afterAll(async () => {
 });
 
 /** Bodies whose frame sources stay open after their bytes until `open.release()`. */
-function gatedBodies(count: number): { bodies: ChunkBody[]; open: { now: number; most: number; release: () => void } } {
+function gatedBodies(count: number, size: number): { bodies: ChunkBody[]; open: { now: number; most: number; release: () => void } } {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const open = { now: 0, most: 0, release };
   const bodies = Array.from({ length: count }, (_, index): ChunkBody => {
-    const data = randomBytes(CHUNK);
+    const data = randomBytes(size);
     return {
       index,
-      offset: index * CHUNK,
-      size: CHUNK,
+      offset: index * size,
+      size,
       sha256: chunkSha256(data),
       async *read() {
         open.now++;
@@ -55,15 +57,15 @@ function gatedBodies(count: number): { bodies: ChunkBody[]; open: { now: number;
   return { bodies, open };
 }
 
-async function writeContext(chunks: number): Promise<ChunkWriteContext> {
-  const created = await ctx.coordinator((c, o) => c.createUpload({ path: `/store-chunk/${randomBytes(4).toString('hex')}`, size: BigInt(chunks * CHUNK), chunkSize: BigInt(CHUNK), replication: 3 }, o));
+async function writeContext(chunks: number, size: number): Promise<ChunkWriteContext> {
+  const created = await ctx.coordinator((c, o) => c.createUpload({ path: `/store-chunk/${randomBytes(4).toString('hex')}`, size: BigInt(chunks * size), chunkSize: BigInt(size), replication: 3 }, o));
   return { ctx, uploadId: created.uploadId, placements: new PlacementQueue(ctx, created.uploadId, created.placements, chunks), failedNodes: new Set() };
 }
 
 describe('storeChunk', () => {
-  it('runs at most maxChunkWrites chunk writes at once across uploads, and the rest as slots free up', async () => {
-    const { bodies, open } = gatedBodies(6);
-    const uploads = [await writeContext(3), await writeContext(3)];
+  it('runs at most maxChunkWrites writes of large chunks at once across uploads, and the rest as slots free up', async () => {
+    const { bodies, open } = gatedBodies(6, LARGE);
+    const uploads = [await writeContext(3, LARGE), await writeContext(3, LARGE)];
     const signal = new AbortController().signal;
     const stored = bodies.map((body, i) => storeChunk(uploads[i % 2]!, { ...body, index: Math.floor(i / 2) }, signal));
     expect(await eventually(async () => open.now === 2)).toBe(true);
@@ -76,9 +78,21 @@ describe('storeChunk', () => {
     expect(open.most).toBe(2);
   });
 
+  it('runs eight times as many writes of chunks of one frame or less', async () => {
+    const { bodies, open } = gatedBodies(17, SMALL);
+    const w = await writeContext(17, SMALL);
+    const signal = new AbortController().signal;
+    const stored = bodies.map((body) => storeChunk(w, body, signal));
+    expect(await eventually(async () => open.now === 16 && ctx.chunkWrites.waiting === 1)).toBe(true);
+    open.release();
+    expect(await Promise.all(stored)).toHaveLength(17);
+    expect(open.most).toBe(16);
+    expect(ctx.chunkWrites.inUse).toBe(0);
+  });
+
   it('gives up waiting for a slot when aborted, and leaves the slots free', async () => {
-    const { bodies, open } = gatedBodies(3);
-    const w = await writeContext(3);
+    const { bodies, open } = gatedBodies(3, LARGE);
+    const w = await writeContext(3, LARGE);
     const holders = bodies.slice(0, 2).map((body) => storeChunk(w, body, new AbortController().signal));
     expect(await eventually(async () => open.now === 2)).toBe(true);
     const waiting = new AbortController();
@@ -88,8 +102,8 @@ describe('storeChunk', () => {
     waiting.abort(new Error('caller gave up'));
     await expect(third).rejects.toThrow('caller gave up');
     expect(ctx.chunkWrites.waiting).toBe(0);
-    // The two holders still hold exactly their two: the abort released nothing it did not take.
-    expect(ctx.chunkWrites.inUse).toBe(2);
+    // The two holders still hold exactly their two slots: the abort released nothing it did not take.
+    expect(ctx.chunkWrites.inUse).toBe(16);
     expect(open.most).toBe(2);
     open.release();
     await Promise.all(holders);

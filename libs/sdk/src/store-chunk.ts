@@ -101,7 +101,7 @@ async function writeOnce(w: ChunkWriteContext, body: ChunkBody, placement: Chunk
   if (!primary) return { error: new WireError(Code.Internal, `chunk ${body.index}: the coordinator placed it on no node`) };
   const frameSize = Math.min(DEFAULT_FRAME_SIZE, Math.max(MIN_FRAME_SIZE, body.size));
   try {
-    await w.ctx.chunkWrites.acquire(1, signal);
+    await w.ctx.chunkWrites.acquire(body.size, signal);
   } catch (err) {
     return { error: WireError.from(err) };
   }
@@ -130,7 +130,7 @@ async function writeOnce(w: ChunkWriteContext, body: ChunkBody, placement: Chunk
   } catch (err) {
     return { error: WireError.from(err) };
   } finally {
-    w.ctx.chunkWrites.release(1);
+    w.ctx.chunkWrites.release(body.size);
   }
 }
 

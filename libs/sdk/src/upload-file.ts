@@ -22,9 +22,7 @@ const ABORT_TIMEOUT_MS = 5_000;
  * it) and nothing becomes visible.
  */
 export async function uploadFile(ctx: ClientContext, path: string, input: UploadSource, options: UploadOptions = {}): Promise<FileInfo> {
-  // More tasks than the client has write slots would only wait (and spool,
-  // and hold placements) without writing sooner.
-  const concurrency = Math.min(checkConcurrency(options.concurrency), ctx.chunkWrites.capacity);
+  const requested = checkConcurrency(options.concurrency);
   const chunkSize = checkCount(options.chunkSize, 'chunkSize') ?? 0;
   const replication = checkCount(options.replication, 'replication') ?? 0;
   const signal = options.signal ?? new AbortController().signal;
@@ -57,7 +55,9 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
     const writes = { ctx, uploadId, placements: new PlacementQueue(ctx, uploadId, created.placements, chunkCount), failedNodes: new Set<string>(), onProgress: progress.acked };
     await forEachConcurrently(
       source.chunks(placedChunkSize, fileHash, signal),
-      concurrency,
+      // More tasks than fit in the client's write slots would only wait (and
+      // spool, and hold placements) without writing sooner.
+      Math.max(1, Math.min(requested, ctx.chunkWrites.fit(placedChunkSize))),
       async (body, taskSignal) => {
         try {
           chunks.push(await storeChunk(writes, body, taskSignal));
