@@ -185,26 +185,18 @@ export interface MetadataStore {
   /** Uploads whose expiresAt is before `now`, oldest first. */
   expiredUploads(now: Date, limit: number): Promise<UploadRecord[]>;
   /**
-   * Whether a chunk id belongs to any open upload (placed or abandoned) or
-   * committed (or GC-pending, not yet purged) file: the GC's safety check.
-   */
-  isChunkReferenced(chunkId: string): Promise<boolean>;
-  /**
-   * The visible file whose chunk list holds this chunk (undefined for chunks
-   * of deleted or replaced files, of open uploads, and unknown ids): how the
-   * healer learns a chunk's replication, and that it is still wanted.
-   */
-  liveFileOfChunk(chunkId: string): Promise<FileRecord | undefined>;
-  /**
-   * isChunkReferenced for many ids at once: the ones that are referenced. A
-   * datanode reports up to 10,000 chunk ids per call and the coordinator
+   * The ids among these that belong to any open upload (placed or abandoned)
+   * or committed (or GC-pending, not yet purged) file: the GC's safety check.
+   * A datanode reports up to 10,000 chunk ids per call and the coordinator
    * checks them all: one query (embedded) or a few batched transactions
    * (etcd) instead of a round trip per id. Any number of ids; duplicates are fine.
    */
   referencedChunks(chunkIds: readonly string[]): Promise<Set<string>>;
   /**
-   * liveFileOfChunk for many ids at once (the healer checks a whole report):
-   * each id that has a visible file, mapped to that file. Any number of ids.
+   * Each id whose chunk is in a visible file's chunk list, mapped to that file
+   * (chunks of deleted or replaced files, of open uploads, and unknown ids are
+   * absent): how the healer learns, for a whole report at once, each chunk's
+   * replication and that it is still wanted. Any number of ids.
    */
   liveFilesOfChunks(chunkIds: readonly string[]): Promise<Map<string, FileRecord>>;
 

@@ -23,13 +23,9 @@ export interface MetadataTables {
   putChunks(fileId: string, chunks: ChunkRef[]): void;
   readChunks(fileId: string, fromIndex: number, limit: number): ChunkRef[];
   deleteChunks(fileId: string): void;
-  /** Whether a chunk list (visible or pending GC) holds this chunk id. */
-  fileHasChunk(chunkId: string): boolean;
-  /** The visible file whose chunk list holds this chunk id. */
-  liveFileOfChunk(chunkId: string): FileRecord | undefined;
   /** The ids among these that a chunk list (visible or pending GC) or an open upload holds. */
   referencedChunks(chunkIds: readonly string[]): Set<string>;
-  /** The visible file of each of these ids that has one (as liveFileOfChunk). */
+  /** For each of these ids that a visible file's chunk list holds, that file. */
   liveFilesOfChunks(chunkIds: readonly string[]): Map<string, FileRecord>;
   fileCounts(): { files: number; chunks: number };
 
@@ -39,8 +35,6 @@ export interface MetadataTables {
   deleteUpload(uploadId: string): void;
   expiredUploads(now: number, limit: number): UploadRecord[];
   uploadCount(): number;
-  /** Whether an open upload placed (or abandoned) this chunk id. */
-  uploadHasChunk(chunkId: string): boolean;
   getCommitted(uploadId: string): FileRecord | undefined;
   putCommitted(uploadId: string, file: FileRecord, at: number): void;
   /** Forgets commits made before `before` (ms): retries come within minutes, not days. */

@@ -211,14 +211,6 @@ export abstract class TableMetadataStore implements MetadataStore {
     return this.read(() => this.tables.expiredUploads(now.getTime(), limit));
   }
 
-  async liveFileOfChunk(chunkId: string): Promise<FileRecord | undefined> {
-    return this.read(() => this.tables.liveFileOfChunk(chunkId));
-  }
-
-  async isChunkReferenced(chunkId: string): Promise<boolean> {
-    return this.read(() => this.tables.fileHasChunk(chunkId) || this.tables.uploadHasChunk(chunkId));
-  }
-
   async referencedChunks(chunkIds: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     await this.inSlices(chunkIds, (slice) => this.tables.referencedChunks(slice).forEach((id) => found.add(id)));

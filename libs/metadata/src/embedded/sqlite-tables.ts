@@ -45,15 +45,13 @@ function prepareStatements(db: Database) {
     putChunk: q('INSERT OR REPLACE INTO chunks (file_id, idx, chunk_id, size, sha256, replicas) VALUES (?, ?, ?, ?, ?, ?)'),
     readChunks: q<ChunkRow>('SELECT idx, chunk_id, size, sha256, replicas FROM chunks WHERE file_id = ? AND idx >= ? ORDER BY idx LIMIT ?'),
     deleteChunks: q('DELETE FROM chunks WHERE file_id = ?'),
-    fileHasChunk: q('SELECT 1 FROM chunks WHERE chunk_id = ? LIMIT 1'),
-    // A chunk id belongs to one chunk list (ids are minted per upload).
-    liveFileOfChunk: q<FileRow>(`SELECT ${FILE_COLUMNS} FROM files WHERE file_id = (SELECT file_id FROM chunks WHERE chunk_id = ? LIMIT 1)`),
     // Batched lookups take the ids as one JSON array: one statement for thousands of ids, each an index
     // lookup. Rows name the array position (json_each's key), so answers are in the caller's own strings.
     referencedChunks: q<{ i: number }>(
       'SELECT ids.key AS i FROM json_each(?) AS ids WHERE EXISTS (SELECT 1 FROM chunks WHERE chunk_id = ids.value) ' +
         'OR EXISTS (SELECT 1 FROM upload_chunks WHERE chunk_id = ids.value)',
     ),
+    // A chunk id belongs to one chunk list (ids are minted per upload), hence LIMIT 1.
     liveFilesOfChunks: q<FileRow & { i: number }>(
       `SELECT ids.key AS i, ${F_COLUMNS} FROM json_each(?) AS ids ` +
         'JOIN files AS f ON f.file_id = (SELECT file_id FROM chunks WHERE chunk_id = ids.value LIMIT 1)',
@@ -64,7 +62,6 @@ function prepareStatements(db: Database) {
     deleteUpload: q('DELETE FROM uploads WHERE upload_id = ?'),
     putUploadChunk: q('INSERT OR REPLACE INTO upload_chunks (chunk_id, upload_id) VALUES (?, ?)'),
     deleteUploadChunks: q('DELETE FROM upload_chunks WHERE upload_id = ?'),
-    uploadHasChunk: q('SELECT 1 FROM upload_chunks WHERE chunk_id = ?'),
     expired: q<{ record: string }>('SELECT record FROM uploads WHERE expires_at < ? ORDER BY expires_at, upload_id LIMIT ?'),
     uploadCount: q<{ n: number }>('SELECT count(*) AS n FROM uploads'),
     getCommitted: q<{ file: string }>('SELECT file FROM committed_uploads WHERE upload_id = ?'),
@@ -132,14 +129,6 @@ export class SqliteTables implements MetadataTables {
     this.s.deleteChunks.run(fileId);
   }
 
-  fileHasChunk(chunkId: string): boolean {
-    return this.s.fileHasChunk.get(chunkId) !== undefined;
-  }
-
-  liveFileOfChunk(chunkId: string): FileRecord | undefined {
-    return toFile(this.s.liveFileOfChunk.get(chunkId));
-  }
-
   referencedChunks(chunkIds: readonly string[]): Set<string> {
     return new Set(this.s.referencedChunks.all(JSON.stringify(chunkIds)).map((r) => chunkIds[r.i]!));
   }
@@ -182,10 +171,6 @@ export class SqliteTables implements MetadataTables {
 
   uploadCount(): number {
     return this.s.uploadCount.get()!.n;
-  }
-
-  uploadHasChunk(chunkId: string): boolean {
-    return this.s.uploadHasChunk.get(chunkId) !== undefined;
   }
 
   getCommitted(uploadId: string): FileRecord | undefined {

@@ -1,7 +1,7 @@
-// Batched chunk lookups on etcd (referencedChunks, liveFilesOfChunks): the
-// same reads as isChunkReferenced and liveFileOfChunk, but each round's keys
-// for thousands of ids go out as multi-get transactions of up to maxTxnOps
-// gets, a few in flight, instead of several round trips per id.
+// Batched chunk lookups on etcd (referencedChunks, liveFilesOfChunks). Each
+// round of reads (owner keys, then the owners' records, then their files)
+// goes out for thousands of ids at once, as multi-get transactions of up to
+// maxTxnOps gets, a few in flight, instead of several round trips per id.
 import { ancestorsOf } from '@dfs/proto';
 import type { IKeyValue, IRequestOp } from 'etcd3';
 import type { FileRecord } from '../metadata-store.js';
@@ -30,7 +30,7 @@ async function getEach(ctx: EtcdContext, keyList: readonly string[]): Promise<Ma
   return found;
 }
 
-/** As isChunkReferenced for each id: a file record that still exists owns it, or an open upload placed it. */
+/** The ids owned by a file whose record still exists (live or GC-pending), or placed (or abandoned) by an open upload. */
 export async function referencedChunks(ctx: EtcdContext, chunkIds: readonly string[]): Promise<Set<string>> {
   const ids = [...new Set(chunkIds)];
   const referenced = new Set<string>();
@@ -41,6 +41,8 @@ export async function referencedChunks(ctx: EtcdContext, chunkIds: readonly stri
     const owner = owners.get(keys.chunkOwner(id));
     if (owner !== undefined && metas.has(keys.fileMeta(owner))) referenced.add(id);
   }
+  // An upload's owner keys hang on its lease, so they outlive the session until the lease goes (a commit
+  // or an abort revokes it at once): only an owner whose header still exists counts.
   const rest = ids.filter((id) => !referenced.has(id));
   const uploadOwners = await getEach(ctx, rest.map(keys.uploadChunkOwner));
   const uploads = await getEach(ctx, [...uploadOwners.values()].map(keys.upload));
@@ -52,7 +54,7 @@ export async function referencedChunks(ctx: EtcdContext, chunkIds: readonly stri
 }
 
 /**
- * As liveFileOfChunk for each id: the owner's record at commit names the
+ * The visible file of each id that has one: the owner's record at commit names the
  * path (renames keep it current), and the file is live exactly when that
  * path still holds this version. `getFile` answers for paths under a
  * running tree job (the store's own getFile, which knows how to read them).

@@ -16,12 +16,12 @@
 //   i/<fileId>/m                     The record at commit; exists from commit to purgeFile
 //                                    (this is what makes a file's chunks "referenced").
 //   i/<fileId>/c/<first index, 10>   A batch of chunk refs (≤ CHUNK_BATCH per value).
-//   k/<chunkId>                      fileId owning the chunk (isChunkReferenced).
+//   k/<chunkId>                      fileId owning the chunk (referencedChunks, liveFilesOfChunks).
 //   u/<uploadId>                     UploadRecord without placements, on the upload's lease.
 //   w/<uploadId>/<index, 10>         A placement of the upload, on the same lease.
 //   x/<expiresAt ms, 15>/<uploadId>  Expiry index of uploads, on the same lease.
 //   o/<chunkId>                      uploadId that placed the chunk, on the same lease
-//                                    (isChunkReferenced for open uploads).
+//                                    (referencedChunks for open uploads).
 //   d/<uploadId>                     fileId of a committed upload, on a ~24 h lease
 //                                    (commit idempotency).
 //   g/<enqueued ms, 15>/<random>     GC queue entry.

@@ -70,7 +70,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(Code[lost.reason.code as Code]).toBe('AlreadyExists');
     const loser = results[0]!.status === 'rejected' ? a : b;
-    expect(await store.isChunkReferenced(loser.chunks[7]!.chunkId)).toBe(false);
+    expect(await store.referencedChunks([loser.chunks[7]!.chunkId])).toEqual(new Set());
   });
 
   it('keeps the chunks of a large commit referenced when a retry races the original', async () => {
@@ -79,7 +79,8 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     const [a, b] = await Promise.all([store.commitFile(big), store.commitFile(big)]);
     expect([a.alreadyCommitted, b.alreadyCommitted].sort()).toEqual([false, true]);
     expect(b.file.fileId).toBe(a.file.fileId);
-    expect(await store.isChunkReferenced(big.chunks[299]!.chunkId)).toBe(true);
+    const last = big.chunks[299]!.chunkId;
+    expect(await store.referencedChunks([last])).toEqual(new Set([last]));
     let count = 0;
     for await (const _ of store.readChunks(a.file.fileId)) count++;
     expect(count).toBe(300);
@@ -99,7 +100,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     planned[19_999]!.chunkId = replacement;
     await store.commitFile({ ...input('/many', 0), uploadId: up.uploadId, chunks: planned });
     expect(await store.getUpload(up.uploadId)).toBeUndefined();
-    expect(await store.isChunkReferenced(replacement)).toBe(true);
+    expect(await store.referencedChunks([replacement])).toEqual(new Set([replacement]));
     const gc = await store.peekGc(10);
     expect(gc.flatMap((e) => (e.kind === 'chunks' ? e.chunkIds : []))).toEqual([placed.abandonedChunkIds[0]]);
   }, 60_000);
@@ -161,7 +162,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     expect((await reopened.peekGc(2000)).filter((e) => e.kind === 'file' && e.reason === 'deleted')).toHaveLength(1200);
   }, 60_000);
 
-  it('answers batched chunk lookups under a tree rename cut short as the one-id lookups do', async () => {
+  it('answers batched chunk lookups under a tree rename cut short as for each id alone, and as getFile does', async () => {
     const store = await open({
       beforeTreeBatch: (_job, batch) => {
         if (batch === 1) throw new Error('simulated crash between batches');
@@ -173,9 +174,13 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     await expect(store.rename('/src', '/dst')).rejects.toThrow('simulated crash');
     const ids = inputs.map((c) => c.chunks[0]!.chunkId);
     const batched = await store.liveFilesOfChunks(ids);
-    const single = await Promise.all(ids.map((id) => store.liveFileOfChunk(id)));
+    // Alone, an id's paths share no transaction with others' (nor their fences).
+    const single = await Promise.all(ids.map(async (id) => (await store.liveFilesOfChunks([id])).get(id)));
     expect(ids.map((id) => [batched.get(id)?.path, batched.get(id)?.fileId])).toEqual(single.map((f) => [f?.path, f?.fileId]));
     expect(single.filter((f) => f?.path.startsWith('/dst/')).length).toBeGreaterThan(0);
+    // And each file found live is the one getFile shows at its path.
+    const found = [...batched.values()];
+    expect(await Promise.all(found.map(async (f) => (await store.getFile(f.path))?.fileId))).toEqual(found.map((f) => f.fileId));
     expect((await store.referencedChunks(ids)).size).toBe(ids.length);
   }, 60_000);
 

@@ -27,7 +27,7 @@ import { EtcdKv, toNumber } from './etcd-kv.js';
 import { list } from './etcd-list.js';
 import { deletePath, rename } from './etcd-tree.js';
 import { jobHides, resumeTreeJobs, runningJob, type TreeJob } from './etcd-tree-job.js';
-import { abortUpload, createUpload, expiredUploads, placeChunks, readUpload, uploadReferences } from './etcd-uploads.js';
+import { abortUpload, createUpload, expiredUploads, placeChunks, readUpload } from './etcd-uploads.js';
 
 export interface EtcdMetadataStoreOptions {
   endpoints: string[];
@@ -156,23 +156,6 @@ export class EtcdMetadataStore implements MetadataStore {
 
   expiredUploads(now: Date, limit: number): Promise<UploadRecord[]> {
     return expiredUploads(this.ctx, now, limit);
-  }
-
-  async liveFileOfChunk(chunkId: string): Promise<FileRecord | undefined> {
-    const owner = await this.kv.get(keys.chunkOwner(chunkId));
-    const meta = owner && (await this.kv.get(keys.fileMeta(owner.value.toString('utf8'))));
-    if (!meta) return undefined;
-    // The record at commit follows renames, so the file is live exactly when its path still holds this version.
-    const recorded = decodeFile(meta.value);
-    const live = await this.getFile(recorded.path);
-    return live?.fileId === recorded.fileId ? live : undefined;
-  }
-
-  async isChunkReferenced(chunkId: string): Promise<boolean> {
-    const owner = await this.kv.get(keys.chunkOwner(chunkId));
-    // The owner key may be left over from a commit that lost; only a file that exists (live or GC-pending) counts.
-    if (owner && (await this.kv.get(keys.fileMeta(owner.value.toString('utf8'))))) return true;
-    return uploadReferences(this.ctx, chunkId);
   }
 
   referencedChunks(chunkIds: readonly string[]): Promise<Set<string>> {

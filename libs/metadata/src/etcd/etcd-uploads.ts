@@ -108,17 +108,6 @@ export async function expiredUploads(ctx: EtcdContext, now: Date, limit: number)
   return sessions.flatMap((s) => (s ? [s.upload] : []));
 }
 
-/**
- * Whether an open upload placed (or abandoned) the chunk: its owner key
- * names the upload, and the upload's header still exists. Owner keys hang on
- * the upload's lease, so they outlive the session only until the lease goes
- * (a commit or an abort revokes it at once).
- */
-export async function uploadReferences(ctx: EtcdContext, chunkId: string): Promise<boolean> {
-  const owner = await ctx.kv.get(keys.uploadChunkOwner(chunkId));
-  return owner !== undefined && (await ctx.kv.get(keys.upload(owner.value.toString('utf8')))) !== undefined;
-}
-
 /** A placement and its chunk's owner key (which stays when the index is re-placed: the abandoned chunk is still the upload's). */
 function placementOps(ctx: EtcdContext, uploadId: string, p: Placement, leaseId: string): IRequestOp[] {
   return [

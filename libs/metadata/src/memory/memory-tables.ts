@@ -80,16 +80,6 @@ export class MemoryTables implements MetadataTables {
     this.chunks.delete(fileId);
   }
 
-  fileHasChunk(chunkId: string): boolean {
-    return this.chunkOwners.has(chunkId);
-  }
-
-  liveFileOfChunk(chunkId: string): FileRecord | undefined {
-    const fileId = this.chunkOwners.get(chunkId);
-    const path = fileId === undefined ? undefined : this.live.get(fileId);
-    return path === undefined ? undefined : cloneFile(this.files.get(path));
-  }
-
   referencedChunks(chunkIds: readonly string[]): Set<string> {
     return new Set(chunkIds.filter((id) => this.chunkOwners.has(id) || this.uploadChunks.has(id)));
   }
@@ -97,8 +87,9 @@ export class MemoryTables implements MetadataTables {
   liveFilesOfChunks(chunkIds: readonly string[]): Map<string, FileRecord> {
     const found = new Map<string, FileRecord>();
     for (const id of chunkIds) {
-      const file = this.liveFileOfChunk(id);
-      if (file) found.set(id, file);
+      const fileId = this.chunkOwners.get(id);
+      const path = fileId === undefined ? undefined : this.live.get(fileId);
+      if (path !== undefined) found.set(id, cloneFile(this.files.get(path))!);
     }
     return found;
   }
@@ -134,10 +125,6 @@ export class MemoryTables implements MetadataTables {
 
   uploadCount(): number {
     return this.uploads.size;
-  }
-
-  uploadHasChunk(chunkId: string): boolean {
-    return this.uploadChunks.has(chunkId);
   }
 
   getCommitted(uploadId: string): FileRecord | undefined {

@@ -69,7 +69,7 @@ export function filesContract(ctx: ContractContext): void {
       expect((await ctx.store.getFile('/x'))!.fileId).toBe(first.file.fileId);
       expect(await allGc(ctx.store)).toEqual([]);
       // The loser's chunks are not adopted by anything.
-      expect(await ctx.store.isChunkReferenced(again.chunks[0]!.chunkId)).toBe(false);
+      expect(await ctx.store.referencedChunks([again.chunks[0]!.chunkId])).toEqual(new Set());
     });
 
     it('replaces atomically with overwrite and queues the old version for GC as a file entry', async () => {
@@ -135,8 +135,7 @@ export function filesContract(ctx: ContractContext): void {
       expect(await ctx.store.getUpload(up.uploadId)).toBeUndefined();
       expect((await ctx.store.counts()).uploads).toBe(0);
       expect(gcChunkIds(await allGc(ctx.store)).sort()).toEqual(['f'.repeat(32), spare].sort());
-      expect(await ctx.store.isChunkReferenced(chunks[0]!.chunkId)).toBe(true);
-      expect(await ctx.store.isChunkReferenced('f'.repeat(32))).toBe(false);
+      expect(await ctx.store.referencedChunks([chunks[0]!.chunkId, 'f'.repeat(32)])).toEqual(new Set([chunks[0]!.chunkId]));
     });
 
     it('refuses to commit onto a directory, or below a file (FailedPrecondition)', async () => {
@@ -218,7 +217,8 @@ export function filesContract(ctx: ContractContext): void {
       expect((await allChunks(ctx.store, file.fileId, 199_990)).map((c) => c.index)).toEqual(
         Array.from({ length: 10 }, (_, i) => 199_990 + i),
       );
-      expect(await ctx.store.isChunkReferenced(input.chunks[123_456]!.chunkId)).toBe(true);
+      const sample = input.chunks[123_456]!.chunkId;
+      expect(await ctx.store.referencedChunks([sample])).toEqual(new Set([sample]));
       expect((await ctx.store.counts()).chunks).toBe(count);
       // Replacing it queues one small GC entry, not 200,000 chunk ids.
       await ctx.store.commitFile(commitInput('/huge', { overwrite: true }));

@@ -77,8 +77,8 @@ export function sessionsContract(ctx: ContractContext): void {
     });
   });
 
-  describe('isChunkReferenced', () => {
-    it('is true for committed, uploading and abandoned-but-open chunks, false for unknown and collected ones', async () => {
+  describe('chunk lookups', () => {
+    it('referencedChunks holds committed, uploading and abandoned-but-open chunks, not unknown and collected ones', async () => {
       const { file } = await putFile(ctx.store, '/ref', { chunkCount: 2 });
       const [committed] = await allChunks(ctx.store, file.fileId);
       const up = uploadRecord('/ref2');
@@ -87,30 +87,27 @@ export function sessionsContract(ctx: ContractContext): void {
       await ctx.store.placeChunks(up.uploadId, [p0], up.expiresAt);
       await ctx.store.placeChunks(up.uploadId, [p0b], up.expiresAt);
 
-      expect(await ctx.store.isChunkReferenced(committed!.chunkId)).toBe(true);
-      expect(await ctx.store.isChunkReferenced(p0b.chunkId)).toBe(true);
-      expect(await ctx.store.isChunkReferenced(p0.chunkId)).toBe(true);
-      expect(await ctx.store.isChunkReferenced(newChunkId())).toBe(false);
+      const held = [committed!.chunkId, p0b.chunkId, p0.chunkId];
+      expect(await ctx.store.referencedChunks([...held, newChunkId()])).toEqual(new Set(held));
 
       await ctx.store.abortUpload(up.uploadId, 'aborted');
-      expect(await ctx.store.isChunkReferenced(p0.chunkId)).toBe(false);
-      expect(await ctx.store.isChunkReferenced(p0b.chunkId)).toBe(false);
+      expect(await ctx.store.referencedChunks([p0.chunkId, p0b.chunkId])).toEqual(new Set());
     });
 
-    it('liveFileOfChunk names the visible file of a chunk, following renames, and nothing once it is deleted or replaced', async () => {
+    it('liveFilesOfChunks names the visible file of a chunk, following renames, and nothing once it is deleted or replaced', async () => {
       const { file } = await putFile(ctx.store, '/live/a', { chunkCount: 2, replication: 2 });
       const [, second] = await allChunks(ctx.store, file.fileId);
-      expect(await ctx.store.liveFileOfChunk(second!.chunkId)).toMatchObject({ fileId: file.fileId, path: '/live/a', replication: 2 });
+      const chunk = second!.chunkId;
+      expect((await ctx.store.liveFilesOfChunks([chunk])).get(chunk)).toMatchObject({ fileId: file.fileId, path: '/live/a', replication: 2 });
       await ctx.store.rename('/live', '/moved');
-      expect(await ctx.store.liveFileOfChunk(second!.chunkId)).toMatchObject({ fileId: file.fileId, path: '/moved/a' });
+      expect((await ctx.store.liveFilesOfChunks([chunk])).get(chunk)).toMatchObject({ fileId: file.fileId, path: '/moved/a' });
       const up = uploadRecord('/live/b');
       await ctx.store.createUpload(up);
       const placed = placement(0);
       await ctx.store.placeChunks(up.uploadId, [placed], up.expiresAt);
-      expect(await ctx.store.liveFileOfChunk(placed.chunkId)).toBeUndefined();
-      expect(await ctx.store.liveFileOfChunk(newChunkId())).toBeUndefined();
+      expect(await ctx.store.liveFilesOfChunks([placed.chunkId, newChunkId()])).toEqual(new Map());
       await putFile(ctx.store, '/moved/a', { overwrite: true });
-      expect(await ctx.store.liveFileOfChunk(second!.chunkId)).toBeUndefined();
+      expect(await ctx.store.liveFilesOfChunks([chunk])).toEqual(new Map());
     });
   });
 

@@ -14,9 +14,9 @@ export function treeContract(ctx: ContractContext): void {
       const gc = await allGc(ctx.store);
       expect(gc).toEqual([expect.objectContaining({ kind: 'file', fileId: file.fileId, reason: 'deleted' })]);
       expect(await allChunks(ctx.store, file.fileId)).toHaveLength(2);
-      expect(await ctx.store.isChunkReferenced(c0!.chunkId)).toBe(true);
+      expect(await ctx.store.referencedChunks([c0!.chunkId])).toEqual(new Set([c0!.chunkId]));
       await ctx.store.purgeFile(file.fileId);
-      expect(await ctx.store.isChunkReferenced(c0!.chunkId)).toBe(false);
+      expect(await ctx.store.referencedChunks([c0!.chunkId])).toEqual(new Set());
       expect((await ctx.store.counts()).files).toBe(0);
     });
 
