@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Worker } from 'node:worker_threads';
 import { Code } from '@dfs/proto';
 import { HashThread } from './hash-thread.js';
 
@@ -79,6 +80,18 @@ describe('HashThread', () => {
     const job = thread.open(f.path);
     await job.hashRange(0, 4096);
     expect(await job.digest()).toBe(f.sha256);
+  });
+
+  it('fails the open jobs when its thread is lost, and starts a new one for the next job', async () => {
+    const f = await fileOf('lost', 4096);
+    const job = thread.open(f.path);
+    await job.hashRange(0, 4096);
+    // What a crash of the thread looks like from here: it exits.
+    await (thread as unknown as { worker: Worker }).worker.terminate();
+    await expect(job.digest()).rejects.toMatchObject({ code: Code.Internal, message: expect.stringMatching(/hashing thread exited/) });
+    const next = thread.open(f.path);
+    await next.hashRange(0, 4096);
+    expect(await next.digest()).toBe(f.sha256);
   });
 
   it('keeps the process alive while a job is open, and not once none is', async () => {
