@@ -32,18 +32,21 @@ export const durationFlag = Flags.custom<number>({
 });
 
 const concurrency = Flags.integer({ summary: 'Chunks transferred in parallel (default 4).', min: 1, max: 64 });
+const parallel = Flags.integer({ summary: 'Files transferred at once when there are several.', min: 1, max: 64, default: 4, char: 'P' });
 
 /** Flags of `put`: how the file is cut and stored. */
 export const uploadFlags = {
   'chunk-size': sizeFlag({ summary: "Chunk size, e.g. 8MiB or 64KiB (default: the cluster's, 8 MiB)." }),
   replication: Flags.integer({ summary: "Copies of each chunk (default: the cluster's, 3).", min: 1 }),
   concurrency,
+  parallel,
   overwrite: Flags.boolean({ default: false, summary: 'Replace a remote file that exists.' }),
 };
 
 /** Flags of `get`. */
 export const downloadFlags = {
   concurrency,
+  parallel,
   overwrite: Flags.boolean({ default: false, summary: 'Replace a local file that exists.' }),
 };
 

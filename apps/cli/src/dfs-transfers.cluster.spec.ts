@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatSize } from './format-size.js';
 import { collect, jsonLines, sha256, spawnDfs } from './test/run-dfs.js';
 import { useCliCluster } from './test/use-cli-cluster.js';
 
@@ -86,6 +87,37 @@ describe('dfs put / get / cat against a real cluster', () => {
     expect(local).toMatchObject({ code: 4, stderr: 'dfs: one.txt exists: pass --overwrite to replace it\n' });
     expect((await c.dfs(['get', '--overwrite', '-q', '/multi/one.txt', 'one.txt'])).text).toBe('');
     expect(await readFile(join(c.work, 'one.txt'), 'utf8')).toBe('two');
+  });
+
+  it('moves many files --parallel at a time, printing them in order', async () => {
+    const names = Array.from({ length: 24 }, (_, i) => `f${String(i).padStart(2, '0')}.bin`);
+    const files = new Map(names.map((name, i) => [name, randomBytes(i * 1000 + 1)]));
+    await mkdir(join(c.work, 'many'));
+    for (const [name, data] of files) await writeFile(join(c.work, 'many', name), data);
+    const put = await c.dfs(['put', '-r', '-P', '8', 'many', '/many']);
+    expect(put.code).toBe(0);
+    expect(put.text).toBe(names.map((n) => `uploaded many/${n} to /many/${n} (${formatSize(files.get(n)!.length, true)})\n`).join(''));
+    const get = await c.dfs(['get', '-r', '--parallel', '8', '--json', '/many', 'many-back']);
+    expect(get.code).toBe(0);
+    expect(jsonLines(get.text).map((f) => f['path'])).toEqual(names.map((n) => `/many/${n}`));
+    for (const [name, data] of files) expect(sha256(await readFile(join(c.work, 'many-back', name)))).toBe(sha256(data));
+  });
+
+  it('stops the other files at the first failure and reports every file that was stored', async () => {
+    await mkdir(join(c.work, 'clash'));
+    const names = ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt', 'f.txt'];
+    for (const name of names) await writeFile(join(c.work, 'clash', name), `new ${name}`);
+    await c.dfs(['put', '-', '/clash/c.txt'], { input: 'old c.txt' });
+    // /clash exists (it holds c.txt): the tree lands in it under its own name when put into /.
+    const put = await c.dfs(['put', '-r', '-P', '3', 'clash', '/']);
+    expect(put).toMatchObject({ code: 4, stderr: 'dfs: /clash/c.txt exists: pass --overwrite to replace it\n' });
+    // What it says it uploaded is there; c.txt is untouched; nothing else is half-made.
+    const reported = [...put.text.matchAll(/^uploaded clash\/(\S+) to/gm)].map((m) => m[1]!);
+    expect(reported).not.toContain('c.txt');
+    for (const name of reported) expect((await c.dfs(['cat', `/clash/${name}`])).text).toBe(`new ${name}`);
+    expect((await c.dfs(['cat', '/clash/c.txt'])).text).toBe('old c.txt');
+    const listed = (await c.dfs(['ls', '/clash'])).text.trim().split('\n');
+    expect(listed.sort()).toEqual([...reported.map((n) => `/clash/${n}`), '/clash/c.txt'].sort());
   });
 
   it('Ctrl-C (SIGINT) aborts an upload through the SDK: exit 130, and no file appears', async () => {

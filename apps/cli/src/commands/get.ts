@@ -4,8 +4,10 @@ import { Args, Flags } from '@oclif/core';
 import { DfsCommand, withExitCodes } from '../dfs-command.js';
 import { downloadFlags } from '../dfs-flags.js';
 import { fileInfoJson } from '../json-shapes.js';
+import { FilesProgress } from '../files-progress.js';
 import { formatSize } from '../format-size.js';
 import { planDownloads } from '../plan-downloads.js';
+import { runJobs } from '../run-jobs.js';
 import { stdoutSink } from '../stdout-sink.js';
 
 export default class Get extends DfsCommand<typeof Get> {
@@ -16,7 +18,8 @@ export default class Get extends DfsCommand<typeof Get> {
     'Every chunk and the whole file are checked against their SHA-256 before the file appears: a local file is written ' +
       'under a temporary name and renamed into place, so an interrupted download leaves nothing behind; missing local directories are created. ' +
       '<local> defaults to the current directory; an existing directory receives the file under its own name. ' +
-      'Existing local files are kept unless --overwrite.',
+      'Existing local files are kept unless --overwrite. Several files go --parallel at a time (4), their lines printed in tree order; ' +
+      'the first failure stops the rest.',
   );
   static override examples = [
     '<%= config.bin %> get /docs/report.pdf',
@@ -41,23 +44,42 @@ export default class Get extends DfsCommand<typeof Get> {
       list: (path) => client.list(path, { recursive: true }),
     });
     const signal = this.transferSignal();
-    for (const job of jobs) {
-      if (job.local === '-') {
-        // No bar: stdout is the data, and on a terminal the bar would mix with it.
-        await client.download(job.remote, stdoutSink(), { concurrency: this.flags.concurrency, signal });
-        continue;
-      }
-      const bar = this.progressBar(job.remote);
-      await mkdir(dirname(job.local), { recursive: true });
-      // The SDK writes a temp file and renames it into place once every checksum held.
-      const info = await client.download(job.remote, job.local, {
-        concurrency: this.flags.concurrency,
+    // Several files go `--parallel` at a time under one status line; one file keeps its progress bar.
+    // Standard output takes one file after another, whole.
+    const toStdout = jobs.some((job) => job.local === '-');
+    const several = jobs.length > 1 && this.flags.parallel > 1 && !toStdout;
+    const files = several ? new FilesProgress(this.statusLine(), jobs.length) : undefined;
+    try {
+      await runJobs(
+        jobs.map((job, index) => ({ ...job, index })),
+        toStdout ? 1 : this.flags.parallel,
         signal,
-        onProgress: (p) => bar?.update(p.loaded, p.total),
-      });
-      bar?.done();
-      if (this.flags.json) this.printJson({ ...fileInfoJson(info), local: job.local });
-      else this.summary(`downloaded ${info.path} to ${job.local} (${formatSize(info.size, true)})`);
+        async (job, jobSignal) => {
+          if (job.local === '-') {
+            // No bar: stdout is the data, and on a terminal the bar would mix with it.
+            await client.download(job.remote, stdoutSink(), { concurrency: this.flags.concurrency, signal: jobSignal });
+            return undefined;
+          }
+          const bar = files ? undefined : this.progressBar(job.remote);
+          await mkdir(dirname(job.local), { recursive: true });
+          // The SDK writes a temp file and renames it into place once every checksum held.
+          const info = await client.download(job.remote, job.local, {
+            concurrency: this.flags.concurrency,
+            signal: jobSignal,
+            onProgress: (p) => (files ? files.update(job.index, p.loaded) : bar?.update(p.loaded, p.total)),
+          });
+          bar?.done();
+          files?.fileDone(job.index);
+          return info;
+        },
+        (info, job) => {
+          if (!info) return;
+          if (this.flags.json) this.printJson({ ...fileInfoJson(info), local: job.local });
+          else this.summary(`downloaded ${info.path} to ${job.local} (${formatSize(info.size, true)})`);
+        },
+      );
+    } finally {
+      files?.close();
     }
   }
 }

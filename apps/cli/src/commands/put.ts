@@ -2,8 +2,10 @@ import { Args, Flags } from '@oclif/core';
 import { DfsCommand, withExitCodes } from '../dfs-command.js';
 import { uploadFlags } from '../dfs-flags.js';
 import { fileInfoJson } from '../json-shapes.js';
+import { FilesProgress } from '../files-progress.js';
 import { formatSize } from '../format-size.js';
 import { planUploads } from '../plan-uploads.js';
+import { runJobs } from '../run-jobs.js';
 import { statIfExists } from '../stat-if-exists.js';
 
 export default class Put extends DfsCommand<typeof Put> {
@@ -13,7 +15,8 @@ export default class Put extends DfsCommand<typeof Put> {
   static override description = withExitCodes(
     'With several sources, or when <remote> is an existing directory or ends with "/", each source goes into <remote> under its own name; ' +
       'otherwise the one source is stored as <remote>. An existing remote file is kept unless --overwrite. ' +
-      'Prints one line per uploaded file (with --json, its info as JSON); a progress bar shows on a terminal.',
+      'Several files go --parallel at a time (4), each line printed in the order of the sources once its file and those before it are stored; ' +
+      'the first failure stops the rest. Prints one line per uploaded file (with --json, its info as JSON); progress shows on a terminal.',
   );
   static override examples = [
     '<%= config.bin %> put report.pdf /docs/',
@@ -38,20 +41,35 @@ export default class Put extends DfsCommand<typeof Put> {
       recursive: this.flags.recursive,
       isRemoteDirectory: async (path) => (await statIfExists(client, path))?.isDirectory === true,
     });
-    const signal = this.transferSignal();
-    for (const job of jobs) {
-      const bar = this.progressBar(job.local === '-' ? 'stdin' : job.local);
-      const info = await client.upload(job.remote, job.local === '-' ? process.stdin : job.local, {
-        chunkSize: this.flags['chunk-size'],
-        replication: this.flags.replication,
-        concurrency: this.flags.concurrency,
-        overwrite: this.flags.overwrite,
-        signal,
-        onProgress: (p) => bar?.update(p.loaded, p.total),
-      });
-      bar?.done();
-      if (this.flags.json) this.printJson(fileInfoJson(info));
-      else this.summary(`uploaded ${job.local === '-' ? 'stdin' : job.local} to ${info.path} (${formatSize(info.size, true)})`);
+    // Several files go `--parallel` at a time under one status line; one file keeps its progress bar.
+    const several = jobs.length > 1 && this.flags.parallel > 1;
+    const files = several ? new FilesProgress(this.statusLine(), jobs.length) : undefined;
+    try {
+      await runJobs(
+        jobs.map((job, index) => ({ ...job, index })),
+        this.flags.parallel,
+        this.transferSignal(),
+        async (job, signal) => {
+          const bar = files ? undefined : this.progressBar(job.local === '-' ? 'stdin' : job.local);
+          const info = await client.upload(job.remote, job.local === '-' ? process.stdin : job.local, {
+            chunkSize: this.flags['chunk-size'],
+            replication: this.flags.replication,
+            concurrency: this.flags.concurrency,
+            overwrite: this.flags.overwrite,
+            signal,
+            onProgress: (p) => (files ? files.update(job.index, p.loaded) : bar?.update(p.loaded, p.total)),
+          });
+          bar?.done();
+          files?.fileDone(job.index);
+          return info;
+        },
+        (info, job) => {
+          if (this.flags.json) this.printJson(fileInfoJson(info));
+          else this.summary(`uploaded ${job.local === '-' ? 'stdin' : job.local} to ${info.path} (${formatSize(info.size, true)})`);
+        },
+      );
+    } finally {
+      files?.close();
     }
   }
 }
