@@ -69,7 +69,12 @@ export interface UploadOptions {
   concurrency?: number;
   /** Replace an existing file atomically at commit. Default: false (AlreadyExists). */
   overwrite?: boolean;
-  /** Aborts the upload: nothing becomes visible, and it rejects with code Canceled. Default: none. */
+  /**
+   * Aborts the upload: nothing becomes visible, and it rejects with code
+   * Canceled. Once every chunk is stored and the commit has been sent, an
+   * abort is too late: the upload completes and resolves (a commit cut short
+   * could still land, leaving a file behind a rejected upload). Default: none.
+   */
   signal?: AbortSignal;
   /** Called as chunks are acknowledged. Default: none. */
   onProgress?: (progress: UploadProgress) => void;

@@ -39,6 +39,38 @@ async function heal(): Promise<void> {
 afterEach(heal);
 
 describe('an upload', () => {
+  it('aborted while its commit is in flight completes: upload() resolves and the file is there', async () => {
+    const controller = new AbortController();
+    const data = randomBytes(3 * CHUNK);
+    const coordinator = cluster.coordinator.process;
+    let paused: Promise<void> | undefined;
+    // Once the last chunk is stored the commit goes out next: the coordinator is stopped before it can answer.
+    const upload = dfs.upload('/abort/at-commit', data, {
+      chunkSize: CHUNK,
+      signal: controller.signal,
+      onProgress: (p) => void (p.chunks === 3 && (paused ??= coordinator.pause())),
+    });
+    let settled = false;
+    void upload.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    try {
+      expect(await eventually(async () => paused !== undefined)).toBe(true);
+      await paused;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      controller.abort();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // An abort now would leave the commit's outcome unknown: the upload does not give up.
+      expect(settled).toBe(false);
+    } finally {
+      await coordinator.resume();
+    }
+    const info = await upload;
+    expect(info).toMatchObject({ path: '/abort/at-commit', size: data.length, sha256: sha256(data) });
+    expect(await dfs.stat('/abort/at-commit')).toMatchObject({ sha256: sha256(data) });
+  });
+
   it('aborted mid-way rejects with Canceled, leaves no file, and its chunks are collected', async () => {
     const before = await allChunkIds(cluster);
     const controller = new AbortController();

@@ -31,6 +31,7 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
     throw DfsError.from(err);
   });
   let uploadId: string | undefined;
+  let committing = false;
   try {
     const created = await ctx.coordinator(
       (c, o) =>
@@ -72,12 +73,17 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
     if (signal.aborted) throw canceled(signal);
     // Built once: a commit retried after a lost response sends the same request (commits are idempotent).
     const commit = { uploadId, chunks, fileSha256: fileHash.digest(), size: BigInt(source.bytesRead) };
-    const { file } = await ctx.coordinator((c, o) => c.commitUpload(commit, o), signal);
+    // Not abortable (its own deadline bounds it): cut short, the commit may
+    // still land, and a rejected upload() would leave a visible file behind.
+    // So an abort from here on is too late, and the upload completes.
+    committing = true;
+    const { file } = await ctx.coordinator((c, o) => c.commitUpload(commit, o));
     uploadId = undefined;
     return toFileInfo(file!);
   } catch (err) {
     if (uploadId !== undefined) await abortUpload(ctx, uploadId);
-    throw DfsError.from(signal.aborted ? canceled(signal) : err);
+    // A commit that failed on its own (not aborted) says why, also when an abort came meanwhile.
+    throw DfsError.from(signal.aborted && !committing ? canceled(signal) : err);
   } finally {
     await source.close();
   }
