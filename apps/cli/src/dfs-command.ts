@@ -68,7 +68,11 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   protected transferSignal(): AbortSignal {
     if (!this.onSigint) {
       this.onSigint = () => {
-        if (this.interrupted) process.exit(ExitCode.Interrupted);
+        if (this.interrupted) {
+          // A second Ctrl-C: out now, without waiting for transfers to wind down; leave the terminal clean.
+          this.bar?.done();
+          process.exit(ExitCode.Interrupted);
+        }
         this.interrupted = true;
         this.bar?.done();
         this.aborter.abort();

@@ -31,7 +31,7 @@ export const durationFlag = Flags.custom<number>({
   },
 });
 
-const concurrency = Flags.integer({ summary: 'Chunks transferred in parallel (default 4).', min: 1, max: 64 });
+const concurrency = Flags.integer({ summary: 'Chunks moved at once by the whole command (default: 8 writes, 4 reads; a small chunk counts as its share).', min: 1, max: 64 });
 const parallel = Flags.integer({ summary: 'Files transferred at once when there are several.', min: 1, max: 64, default: 4, char: 'P' });
 
 /** Flags of `put`: how the file is cut and stored. */

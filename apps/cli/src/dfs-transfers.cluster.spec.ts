@@ -105,19 +105,21 @@ describe('dfs put / get / cat against a real cluster', () => {
 
   it('stops the other files at the first failure and reports every file that was stored', async () => {
     await mkdir(join(c.work, 'clash'));
-    const names = ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt', 'f.txt'];
+    const names = Array.from({ length: 30 }, (_, i) => `f${String(i).padStart(2, '0')}.txt`);
     for (const name of names) await writeFile(join(c.work, 'clash', name), `new ${name}`);
-    await c.dfs(['put', '-', '/clash/c.txt'], { input: 'old c.txt' });
-    // /clash exists (it holds c.txt): the tree lands in it under its own name when put into /.
-    const put = await c.dfs(['put', '-r', '-P', '3', 'clash', '/']);
-    expect(put).toMatchObject({ code: 4, stderr: 'dfs: /clash/c.txt exists: pass --overwrite to replace it\n' });
-    // What it says it uploaded is there; c.txt is untouched; nothing else is half-made.
+    await c.dfs(['put', '-', '/clash/f20.txt'], { input: 'old f20.txt' });
+    // /clash exists (it holds f20.txt): the tree lands in it under its own name when put into /.
+    const put = await c.dfs(['put', '-r', '-P', '4', 'clash', '/']);
+    expect(put).toMatchObject({ code: 4, stderr: 'dfs: /clash/f20.txt exists: pass --overwrite to replace it\n' });
     const reported = [...put.text.matchAll(/^uploaded clash\/(\S+) to/gm)].map((m) => m[1]!);
-    expect(reported).not.toContain('c.txt');
+    // f20 starts only once 17 files are done (4 at a time), and every file done is reported.
+    expect(reported.length).toBeGreaterThanOrEqual(17);
+    expect(reported).not.toContain('f20.txt');
     for (const name of reported) expect((await c.dfs(['cat', `/clash/${name}`])).text).toBe(`new ${name}`);
-    expect((await c.dfs(['cat', '/clash/c.txt'])).text).toBe('old c.txt');
+    expect((await c.dfs(['cat', '/clash/f20.txt'])).text).toBe('old f20.txt');
+    // Nothing landed that was not reported.
     const listed = (await c.dfs(['ls', '/clash'])).text.trim().split('\n');
-    expect(listed.sort()).toEqual([...reported.map((n) => `/clash/${n}`), '/clash/c.txt'].sort());
+    expect(listed.sort()).toEqual([...reported.map((n) => `/clash/${n}`), '/clash/f20.txt'].sort());
   });
 
   it('Ctrl-C (SIGINT) aborts an upload through the SDK: exit 130, and no file appears', async () => {

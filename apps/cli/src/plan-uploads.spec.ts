@@ -57,6 +57,17 @@ describe('planUploads', () => {
     });
   });
 
+  it('refuses two sources for one remote file (which would win depends on which upload commits last)', async () => {
+    await mkdir(join(dir, 'other'), { recursive: true });
+    await writeFile(join(dir, 'other', 'a.txt'), 'other a');
+    const [a, otherA] = [join(dir, 'a.txt'), join(dir, 'other', 'a.txt')];
+    await expect(planUploads([a, otherA], '/backup', options)).rejects.toMatchObject({
+      exitCode: ExitCode.Usage,
+      message: `${a} and ${otherA} would both be uploaded to /backup/a.txt: upload them to different names`,
+    });
+    await expect(planUploads([a, a], '/backup', options)).rejects.toMatchObject({ exitCode: ExitCode.Usage });
+  });
+
   it('takes stdin ("-") alone, and only to a file name', async () => {
     expect(await planUploads(['-'], '/in.bin', options)).toEqual([{ local: '-', remote: '/in.bin' }]);
     await expect(planUploads(['-', join(dir, 'a.txt')], '/x', options)).rejects.toMatchObject({ exitCode: ExitCode.Usage });

@@ -44,6 +44,14 @@ export async function planUploads(locals: readonly string[], remote: string, opt
       for (const relative of await filesUnder(local)) jobs.push({ local: join(local, ...relative), remote: joinRemote(destination, relative.join('/')) });
     }
   }
+  // Two sources for one file: which one is stored would depend on which
+  // upload commits last (they run --parallel at a time). cp refuses too.
+  const seen = new Map<string, string>();
+  for (const job of jobs) {
+    const other = seen.get(job.remote);
+    if (other !== undefined) throw CliError.usage(`${other} and ${job.local} would both be uploaded to ${job.remote}: upload them to different names`);
+    seen.set(job.remote, job.local);
+  }
   return jobs;
 }
 

@@ -37,9 +37,17 @@ export async function runJobs<J, R>(
         controller.abort(error);
         return;
       }
-      for (; results.has(nextToReport); nextToReport++) {
-        report(results.get(nextToReport)!, jobs[nextToReport]!);
-        results.delete(nextToReport);
+      try {
+        for (; results.has(nextToReport); nextToReport++) {
+          const result = results.get(nextToReport)!;
+          results.delete(nextToReport);
+          report(result, jobs[nextToReport]!);
+        }
+      } catch (error) {
+        // Printing failed (a closed stdout): stop as for a failed job.
+        failure ??= { error };
+        controller.abort(error);
+        return;
       }
     }
   };
@@ -50,6 +58,7 @@ export async function runJobs<J, R>(
   }
   for (const i of [...results.keys()].sort((a, b) => a - b)) report(results.get(i)!, jobs[i]!);
   if (failure) throw failure.error;
-  // Aborted before every job ran (Ctrl-C between jobs): as a job would have failed.
-  if (controller.signal.aborted) throw controller.signal.reason;
+  // Aborted (Ctrl-C) before every job started: those never ran. (Jobs that
+  // were running finished anyway, as a commit under way does.)
+  if (nextToStart < jobs.length) throw controller.signal.reason;
 }

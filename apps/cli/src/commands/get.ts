@@ -74,8 +74,12 @@ export default class Get extends DfsCommand<typeof Get> {
         },
         (info, job) => {
           if (!info) return;
-          if (this.flags.json) this.printJson({ ...fileInfoJson(info), local: job.local });
-          else this.summary(`downloaded ${info.path} to ${job.local} (${formatSize(info.size, true)})`);
+          const line = () => {
+            if (this.flags.json) this.printJson({ ...fileInfoJson(info), local: job.local });
+            else this.summary(`downloaded ${info.path} to ${job.local} (${formatSize(info.size, true)})`);
+          };
+          if (files) files.print(line);
+          else line();
         },
       );
     } finally {

@@ -64,8 +64,12 @@ export default class Put extends DfsCommand<typeof Put> {
           return info;
         },
         (info, job) => {
-          if (this.flags.json) this.printJson(fileInfoJson(info));
-          else this.summary(`uploaded ${job.local === '-' ? 'stdin' : job.local} to ${info.path} (${formatSize(info.size, true)})`);
+          const line = () => {
+            if (this.flags.json) this.printJson(fileInfoJson(info));
+            else this.summary(`uploaded ${job.local === '-' ? 'stdin' : job.local} to ${info.path} (${formatSize(info.size, true)})`);
+          };
+          if (files) files.print(line);
+          else line();
         },
       );
     } finally {
