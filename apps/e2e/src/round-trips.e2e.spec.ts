@@ -2,6 +2,9 @@
 // byte-identical through the SDK, and every chunk is on three distinct nodes,
 // read directly from each of them.
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createDfsClient, type DfsClient } from '@dfs/sdk';
 import { eventually } from '@dfs/test-cluster';
@@ -74,6 +77,21 @@ describe('concurrency', () => {
     const listed = [];
     for await (const e of dfs.list('/e2e/many')) listed.push(e.path);
     expect(listed).toHaveLength(20);
+  });
+
+  it('large files moved at once by one client share its chunk slots and hash thread, and each comes back whole', async () => {
+    // Tight slots, so transfers queue for them; 65 MiB files, so each download hashes on the client's thread.
+    const tight = createDfsClient({ coordinators: cluster.coordinator, maxChunkWrites: 2, maxChunkReads: 2 });
+    const dir = await mkdtemp(join(tmpdir(), 'dfs-e2e-parallel-'));
+    try {
+      const files = Array.from({ length: 3 }, (_, i) => ({ path: `/e2e/parallel/f${i}`, data: randomBytes(65 * MiB + i), local: join(dir, `f${i}`) }));
+      await Promise.all(files.map((f) => tight.upload(f.path, f.data)));
+      await Promise.all(files.map((f) => tight.download(f.path, f.local)));
+      for (const f of files) expect(sha256(await readFile(f.local))).toBe(sha256(f.data));
+    } finally {
+      await tight.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('uploads racing to one path: exactly one wins without overwrite; with overwrite the file is one of them, whole', async () => {
