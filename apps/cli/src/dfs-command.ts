@@ -52,8 +52,8 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   protected client(): DfsClient {
     if (!this.dfs) {
       this.resolved = resolveCoordinators(this.flags.coordinator);
-      // One transfer at a time: its --concurrency is the client's whole
-      // budget of chunk transfers, not capped by the SDK's defaults for many.
+      // --concurrency is the whole command's budget of chunk transfers (its
+      // files, --parallel at a time, share it), not capped by the SDK's defaults.
       const concurrency = (this.flags as { concurrency?: number }).concurrency;
       const slots = concurrency === undefined ? {} : { maxChunkWrites: concurrency, maxChunkReads: concurrency };
       this.dfs = dfsSdk().createDfsClient({ coordinators: this.resolved.addresses, ...slots });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useFakeClient } from '../test/sdk-module.js';
+import { clientOptions, useFakeClient } from '../test/sdk-module.js';
 import { dfsError } from '../test/dfs-error.js';
 import { fakeFile } from '../test/fake-files.js';
 import { runCommand } from '../test/run-command.js';
@@ -45,6 +45,13 @@ describe('dfs put (flags and output, with a fake SDK client)', () => {
   it('leaves the SDK defaults alone when no flag is given', async () => {
     await runCommand(Put, [local, '/docs/hello.txt']);
     expect(upload.mock.calls[0]![2]).toMatchObject({ chunkSize: undefined, replication: undefined, concurrency: undefined, overwrite: false });
+    expect(clientOptions()).not.toHaveProperty('maxChunkWrites');
+    expect(clientOptions()).not.toHaveProperty('maxChunkReads');
+  });
+
+  it('makes --concurrency the whole command\'s chunk budget (the client\'s slots), not capped by the SDK defaults', async () => {
+    await runCommand(Put, ['--concurrency', '16', local, '/docs/hello.txt']);
+    expect(clientOptions()).toMatchObject({ maxChunkWrites: 16, maxChunkReads: 16 });
   });
 
   it('--json prints the file info; --quiet prints nothing', async () => {
