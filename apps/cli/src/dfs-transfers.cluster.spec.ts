@@ -132,4 +132,21 @@ describe('dfs put / get / cat against a real cluster', () => {
     expect(await result).toMatchObject({ code: 130, stderr: 'dfs: interrupted\n', text: '' });
     expect(await c.dfs(['stat', '/interrupted.bin'])).toMatchObject({ code: 3, stderr: 'dfs: /interrupted.bin does not exist\n' });
   });
+  // Last in the file: it stops every datanode, and the tests above need them.
+  it('a get -r that fails removes the local directories it made for files that never landed', async () => {
+    await c.dfs(['put', '-', '/broken/a/one.bin'], { input: randomBytes(1000) });
+    await c.dfs(['put', '-', '/broken/b/two.bin'], { input: randomBytes(1000) });
+    await mkdir(join(c.work, 'restore'));
+    try {
+      for (const d of c.cluster.datanodes) await d.kill();
+      const get = await c.dfs(['get', '-r', '-P', '1', '/broken', 'restore/broken']);
+      expect(get.code).not.toBe(0);
+      expect(get.stderr).toMatch(/one\.bin|chunk/);
+      // restore/ was there before and stays; broken/ and broken/a/ were made for the download and are gone.
+      expect(await readdir(join(c.work, 'restore'))).toEqual([]);
+    } finally {
+      for (const d of c.cluster.datanodes) await d.restart();
+      await c.cluster.waitForHealthy();
+    }
+  });
 });

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { DfsCommand, withExitCodes } from '../dfs-command.js';
@@ -6,6 +5,7 @@ import { downloadFlags } from '../dfs-flags.js';
 import { fileInfoJson } from '../json-shapes.js';
 import { FilesProgress } from '../files-progress.js';
 import { formatSize } from '../format-size.js';
+import { MadeDirectories } from '../made-directories.js';
 import { planDownloads } from '../plan-downloads.js';
 import { runJobs } from '../run-jobs.js';
 import { stdoutSink } from '../stdout-sink.js';
@@ -49,6 +49,7 @@ export default class Get extends DfsCommand<typeof Get> {
     const toStdout = jobs.some((job) => job.local === '-');
     const several = jobs.length > 1 && this.flags.parallel > 1 && !toStdout;
     const files = several ? new FilesProgress(this.statusLine(), jobs.length) : undefined;
+    const made = new MadeDirectories();
     try {
       await runJobs(
         jobs.map((job, index) => ({ ...job, index })),
@@ -61,7 +62,7 @@ export default class Get extends DfsCommand<typeof Get> {
             return undefined;
           }
           const bar = files ? undefined : this.progressBar(job.remote);
-          await mkdir(dirname(job.local), { recursive: true });
+          await made.ensure(dirname(job.local));
           // The SDK writes a temp file and renames it into place once every checksum held.
           const info = await client.download(job.remote, job.local, {
             concurrency: this.flags.concurrency,
@@ -82,6 +83,10 @@ export default class Get extends DfsCommand<typeof Get> {
           else line();
         },
       );
+    } catch (err) {
+      // Every job has settled: the directories made for files that never landed can go.
+      await made.removeEmpty();
+      throw err;
     } finally {
       files?.close();
     }
