@@ -115,7 +115,7 @@ it('quarantines and reports a chunk that a ReadChunk finds corrupt (scrubber off
   await node.stop();
 });
 
-it('stops a scrub round promptly at shutdown', async () => {
+it('cuts a running scrub round short at shutdown', async () => {
   // 16 MiB at 1 MiB/s: a round takes 16 s unless shutdown cuts it short.
   const node = await dn.start('dn-scrub-stop', { DATANODE_SCRUB_RATE: '1MiB', DATANODE_SCRUB_INTERVAL: '1h' });
   await put(node, random(16 * MiB));

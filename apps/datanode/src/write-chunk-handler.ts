@@ -136,27 +136,23 @@ class PipelinedWrite {
         }),
     );
     // The client went away (or shutdown gave up on us): stop the replicas too.
-    // Removed once the write has its outcome: Connect aborts the call's signal
-    // when it ends, and aborting finished replicas built errors for nothing.
+    // Removed once the write has its outcome (see run): Connect aborts the
+    // call's signal when it ends, and aborting finished replicas built errors
+    // for nothing.
     signal.addEventListener('abort', this.abortReplicas, { once: true });
   }
 
   private readonly abortReplicas = (): void => this.replicas.forEach((r) => r.abort(this.signal.reason));
 
   async *run(): AsyncGenerator<WriteChunkResponse> {
-    try {
-      yield* this.respond();
-    } finally {
-      this.signal.removeEventListener('abort', this.abortReplicas);
-    }
-  }
-
-  private async *respond(): AsyncGenerator<WriteChunkResponse> {
     const pump = this.pump().then(
       (result) => (this.outcome = { result }),
       (error) => (this.outcome = { error }),
     );
     pump.finally(() => {
+      // The replicas are done (a failed pump aborts them itself). Here, not
+      // when this generator ends: Connect may never resume it after the client left.
+      this.signal.removeEventListener('abort', this.abortReplicas);
       // Whatever the outcome, the frames are no longer ours to hold.
       for (const f of this.held.splice(0)) this.budget.release(f.bytes);
       this.notify();

@@ -316,17 +316,18 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
   private async renameIntoPlace(chunkId: string, tempPath: string, path: string): Promise<string[]> {
     const dirs = this.paths.chunkDirs(chunkId);
     const trusted = dirs.some((dir) => this.durableDirs.has(dir));
-    try {
+    const attempt = async (): Promise<string[]> => {
       const created = await this.makeChunkDirs(chunkId);
       await rename(tempPath, path);
       return created;
+    };
+    try {
+      return await attempt();
     } catch (err) {
       // ENOENT from mkdir or rename: a directory we took for granted is gone.
       if (!isNotFound(err) || !trusted) throw err;
       for (const dir of dirs) this.durableDirs.delete(dir);
-      const created = await this.makeChunkDirs(chunkId);
-      await rename(tempPath, path);
-      return created;
+      return attempt();
     }
   }
 
