@@ -4,9 +4,11 @@ import { globalFlags } from './dfs-flags.js';
 import { describeError } from './describe-error.js';
 import { fileInfoJson } from './json-shapes.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
+import { FilesProgress } from './files-progress.js';
 import { ProgressBar } from './progress-bar.js';
 import { StatusLine } from './status-line.js';
 import { resolveCoordinators, type ResolvedCoordinators } from './resolve-coordinators.js';
+import { runJobs } from './run-jobs.js';
 import { dfsSdk } from './lazy-deps.js';
 
 
@@ -98,6 +100,41 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
     const line = this.showsProgress() ? new StatusLine(process.stderr) : undefined;
     this.replaceBar(line);
     return line;
+  }
+
+  /**
+   * The files of `put`/`get`, `--parallel` at a time (see run-jobs.ts), each
+   * moved by `transfer` and its result printed by `line`. Several files go
+   * under one status line; one file keeps its progress bar, labelled by
+   * `label` (undefined: no bar).
+   */
+  protected async transferFiles<J, R>(
+    jobs: readonly J[],
+    label: (job: J) => string | undefined,
+    transfer: (job: J, signal: AbortSignal, onProgress: (p: { loaded: number; total?: number }) => void) => Promise<R>,
+    line: (result: R, job: J) => void,
+  ): Promise<void> {
+    const parallel = (this.flags as { parallel: number }).parallel;
+    const several = jobs.length > 1 && parallel > 1;
+    const files = several ? new FilesProgress(this.statusLine(), jobs.length) : undefined;
+    try {
+      await runJobs(
+        jobs,
+        parallel,
+        this.transferSignal(),
+        async (job, signal, index) => {
+          const name = files ? undefined : label(job);
+          const bar = name === undefined ? undefined : this.progressBar(name);
+          const result = await transfer(job, signal, (p) => (files ? files.update(index, p.loaded) : bar?.update(p.loaded, p.total)));
+          bar?.done();
+          files?.fileDone(index);
+          return result;
+        },
+        (result, job) => (files ? files.print(() => line(result, job)) : line(result, job)),
+      );
+    } finally {
+      files?.close();
+    }
   }
 
   private showsProgress(): boolean {

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 
 /**
- * Runs `run` for every job, `parallel` at a time, and hands each result to
+ * Runs `run` for every job (given its index), `parallel` at a time, and hands each result to
  * `report` in job order (a job's line waits for the ones before it), so the
  * output of `put`/`get` with many files reads the same however they finish.
  * The first failure aborts the signal the others got, waits for them to
@@ -13,7 +13,7 @@ export async function runJobs<J, R>(
   jobs: readonly J[],
   parallel: number,
   signal: AbortSignal,
-  run: (job: J, signal: AbortSignal) => Promise<R>,
+  run: (job: J, signal: AbortSignal, index: number) => Promise<R>,
   report: (result: R, job: J) => void,
 ): Promise<void> {
   const controller = new AbortController();
@@ -31,20 +31,14 @@ export async function runJobs<J, R>(
     while (!failure && !controller.signal.aborted && nextToStart < jobs.length) {
       const i = nextToStart++;
       try {
-        results.set(i, await run(jobs[i]!, controller.signal));
-      } catch (error) {
-        failure ??= { error };
-        controller.abort(error);
-        return;
-      }
-      try {
+        results.set(i, await run(jobs[i]!, controller.signal, i));
         for (; results.has(nextToReport); nextToReport++) {
           const result = results.get(nextToReport)!;
           results.delete(nextToReport);
           report(result, jobs[nextToReport]!);
         }
       } catch (error) {
-        // Printing failed (a closed stdout): stop as for a failed job.
+        // A failed job, or printing failed (a closed stdout): stop the rest.
         failure ??= { error };
         controller.abort(error);
         return;

@@ -18,7 +18,7 @@ const FRAMES_PER_SLOT = 8;
 export class ChunkSlots {
   private readonly budget: ByteBudget;
 
-  constructor(readonly slots: number) {
+  constructor(slots: number) {
     this.budget = new ByteBudget(slots * FRAMES_PER_SLOT);
   }
 

@@ -45,7 +45,7 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
     await forEachConcurrently(
       chunkLocations(ctx, file, 0, options.signal),
       // More tasks than read slots would only wait, holding locations that may go stale.
-      Math.max(1, Math.min(options.concurrency, ctx.chunkReads.fit(file.chunkSize))),
+      Math.min(options.concurrency, ctx.chunkReads.fit(file.chunkSize)),
       async (chunk, signal) => {
         await ctx.chunkReads.acquire(Number(chunk.size), signal);
         try {

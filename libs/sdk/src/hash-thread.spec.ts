@@ -1,17 +1,18 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { Code } from '@dfs/proto';
 import { HashThread } from './hash-thread.js';
+import { MiB, scratchDir, sha256 } from './test/sources.js';
 
 let dir: string;
+let cleanup: () => Promise<void>;
 let thread: HashThread;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'hash-thread-'));
+  ({ dir, cleanup } = await scratchDir());
 });
 beforeEach(() => {
   thread = new HashThread();
@@ -20,23 +21,23 @@ afterEach(async () => {
   await thread.close();
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 async function fileOf(name: string, size: number): Promise<{ path: string; sha256: string }> {
   const data = randomBytes(size);
   const path = join(dir, name);
   await writeFile(path, data);
-  return { path, sha256: createHash('sha256').update(data).digest('hex') };
+  return { path, sha256: sha256(data) };
 }
 
 describe('HashThread', () => {
   it('hashes several files at once on one thread, each in the order of its ranges', async () => {
-    const files = await Promise.all([0, 1, 2].map((i) => fileOf(`many-${i}`, 3 * 1024 * 1024 + i)));
+    const files = await Promise.all([0, 1, 2].map((i) => fileOf(`many-${i}`, 3 * MiB + i)));
     const jobs = files.map((f) => thread.open(f.path));
     const step = 700 * 1024;
-    for (let pos = 0; pos < 3 * 1024 * 1024 + 2; pos += step) {
-      for (const [i, job] of jobs.entries()) await job.hashRange(Math.min(pos, 3 * 1024 * 1024 + i), Math.min(pos + step, 3 * 1024 * 1024 + i));
+    for (let pos = 0; pos < 3 * MiB + 2; pos += step) {
+      for (const [i, job] of jobs.entries()) await job.hashRange(Math.min(pos, 3 * MiB + i), Math.min(pos + step, 3 * MiB + i));
     }
     expect(await Promise.all(jobs.map((j) => j.digest()))).toEqual(files.map((f) => f.sha256));
   });
@@ -95,13 +96,13 @@ describe('HashThread', () => {
   });
 
   it('keeps the process alive while a job is open, and not once none is', async () => {
-    const f = await fileOf('alive', 1024 * 1024);
+    const f = await fileOf('alive', MiB);
     // A process whose only work is the thread's: it must print the digest,
     // then exit by itself (no close()).
     const script = `
       const { HashThread } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'hash-thread.js'))});
       const job = new HashThread().open(${JSON.stringify(f.path)});
-      job.hashRange(0, ${1024 * 1024});
+      job.hashRange(0, ${MiB});
       job.digest().then((d) => console.log(d));
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { timeout: 20_000 });

@@ -1,19 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Code } from '@dfs/proto';
 import { HashThread } from './hash-thread.js';
 import { ReadBackHasher } from './read-back-hasher.js';
+import { MiB, scratchDir, sha256 } from './test/sources.js';
 
 let dir: string;
+let cleanup: () => Promise<void>;
 const thread = new HashThread();
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'read-back-hasher-'));
+  ({ dir, cleanup } = await scratchDir());
 });
 afterAll(async () => {
   await thread.close();
-  await rm(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 /** A file of `sizes` chunks back to back, and their spans. */
@@ -35,12 +36,12 @@ describe.each([
   ["on the client's hash thread", 0],
 ])('ReadBackHasher %s', (_, threadMinBytes) => {
   it('hashes the file in file order while chunks complete out of order', async () => {
-    const { path, data, spans } = await fileOf(`ok-${threadMinBytes}`, [3 * 1024 * 1024 + 7, 1024 * 1024, 5, 2 * 1024 * 1024]);
+    const { path, data, spans } = await fileOf(`ok-${threadMinBytes}`, [3 * MiB + 7, MiB, 5, 2 * MiB]);
     const fh = await open(path, 'r');
     const hasher = new ReadBackHasher(fh, path, data.length, thread, threadMinBytes);
     try {
       for (const i of [2, 0, 3, 1]) await hasher.complete(spans[i]!);
-      expect(await hasher.digest(spans.length)).toBe(createHash('sha256').update(data).digest('hex'));
+      expect(await hasher.digest(spans.length)).toBe(sha256(data));
     } finally {
       hasher.close();
       await fh.close();

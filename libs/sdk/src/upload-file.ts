@@ -58,7 +58,7 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
       source.chunks(placedChunkSize, fileHash, signal),
       // More tasks than fit in the client's write slots would only wait (and
       // spool, and hold placements) without writing sooner.
-      Math.max(1, Math.min(requested, ctx.chunkWrites.fit(placedChunkSize))),
+      Math.min(requested, ctx.chunkWrites.fit(placedChunkSize)),
       async (body, taskSignal) => {
         try {
           chunks.push(await storeChunk(writes, body, taskSignal));

@@ -3,11 +3,9 @@ import { Args, Flags } from '@oclif/core';
 import { DfsCommand, withExitCodes } from '../dfs-command.js';
 import { downloadFlags } from '../dfs-flags.js';
 import { fileInfoJson } from '../json-shapes.js';
-import { FilesProgress } from '../files-progress.js';
 import { formatSize } from '../format-size.js';
 import { MadeDirectories } from '../made-directories.js';
 import { planDownloads } from '../plan-downloads.js';
-import { runJobs } from '../run-jobs.js';
 import { stdoutSink } from '../stdout-sink.js';
 
 export default class Get extends DfsCommand<typeof Get> {
@@ -43,52 +41,32 @@ export default class Get extends DfsCommand<typeof Get> {
       stat: (path) => client.stat(path),
       list: (path) => client.list(path, { recursive: true }),
     });
-    const signal = this.transferSignal();
-    // Several files go `--parallel` at a time under one status line; one file keeps its progress bar.
-    // Standard output takes one file after another, whole.
-    const toStdout = jobs.some((job) => job.local === '-');
-    const several = jobs.length > 1 && this.flags.parallel > 1 && !toStdout;
-    const files = several ? new FilesProgress(this.statusLine(), jobs.length) : undefined;
     const made = new MadeDirectories();
     try {
-      await runJobs(
-        jobs.map((job, index) => ({ ...job, index })),
-        toStdout ? 1 : this.flags.parallel,
-        signal,
-        async (job, jobSignal) => {
+      await this.transferFiles(
+        jobs,
+        // No bar for stdout: it is the data, and on a terminal the bar would mix with it.
+        (job) => (job.local === '-' ? undefined : job.remote),
+        async (job, signal, onProgress) => {
           if (job.local === '-') {
-            // No bar: stdout is the data, and on a terminal the bar would mix with it.
-            await client.download(job.remote, stdoutSink(), { concurrency: this.flags.concurrency, signal: jobSignal });
+            // Standard output takes its one file whole.
+            await client.download(job.remote, stdoutSink(), { concurrency: this.flags.concurrency, signal });
             return undefined;
           }
-          const bar = files ? undefined : this.progressBar(job.remote);
           await made.ensure(dirname(job.local));
           // The SDK writes a temp file and renames it into place once every checksum held.
-          const info = await client.download(job.remote, job.local, {
-            concurrency: this.flags.concurrency,
-            signal: jobSignal,
-            onProgress: (p) => (files ? files.update(job.index, p.loaded) : bar?.update(p.loaded, p.total)),
-          });
-          bar?.done();
-          files?.fileDone(job.index);
-          return info;
+          return client.download(job.remote, job.local, { concurrency: this.flags.concurrency, signal, onProgress });
         },
         (info, job) => {
           if (!info) return;
-          const line = () => {
-            if (this.flags.json) this.printJson({ ...fileInfoJson(info), local: job.local });
-            else this.summary(`downloaded ${info.path} to ${job.local} (${formatSize(info.size, true)})`);
-          };
-          if (files) files.print(line);
-          else line();
+          if (this.flags.json) this.printJson({ ...fileInfoJson(info), local: job.local });
+          else this.summary(`downloaded ${info.path} to ${job.local} (${formatSize(info.size, true)})`);
         },
       );
     } catch (err) {
       // Every job has settled: the directories made for files that never landed can go.
       await made.removeEmpty();
       throw err;
-    } finally {
-      files?.close();
     }
   }
 }

@@ -2,10 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { DfsCommand, withExitCodes } from '../dfs-command.js';
 import { uploadFlags } from '../dfs-flags.js';
 import { fileInfoJson } from '../json-shapes.js';
-import { FilesProgress } from '../files-progress.js';
 import { formatSize } from '../format-size.js';
 import { planUploads } from '../plan-uploads.js';
-import { runJobs } from '../run-jobs.js';
 import { statIfExists } from '../stat-if-exists.js';
 
 export default class Put extends DfsCommand<typeof Put> {
@@ -41,39 +39,22 @@ export default class Put extends DfsCommand<typeof Put> {
       recursive: this.flags.recursive,
       isRemoteDirectory: async (path) => (await statIfExists(client, path))?.isDirectory === true,
     });
-    // Several files go `--parallel` at a time under one status line; one file keeps its progress bar.
-    const several = jobs.length > 1 && this.flags.parallel > 1;
-    const files = several ? new FilesProgress(this.statusLine(), jobs.length) : undefined;
-    try {
-      await runJobs(
-        jobs.map((job, index) => ({ ...job, index })),
-        this.flags.parallel,
-        this.transferSignal(),
-        async (job, signal) => {
-          const bar = files ? undefined : this.progressBar(job.local === '-' ? 'stdin' : job.local);
-          const info = await client.upload(job.remote, job.local === '-' ? process.stdin : job.local, {
-            chunkSize: this.flags['chunk-size'],
-            replication: this.flags.replication,
-            concurrency: this.flags.concurrency,
-            overwrite: this.flags.overwrite,
-            signal,
-            onProgress: (p) => (files ? files.update(job.index, p.loaded) : bar?.update(p.loaded, p.total)),
-          });
-          bar?.done();
-          files?.fileDone(job.index);
-          return info;
-        },
-        (info, job) => {
-          const line = () => {
-            if (this.flags.json) this.printJson(fileInfoJson(info));
-            else this.summary(`uploaded ${job.local === '-' ? 'stdin' : job.local} to ${info.path} (${formatSize(info.size, true)})`);
-          };
-          if (files) files.print(line);
-          else line();
-        },
-      );
-    } finally {
-      files?.close();
-    }
+    await this.transferFiles(
+      jobs,
+      (job) => (job.local === '-' ? 'stdin' : job.local),
+      (job, signal, onProgress) =>
+        client.upload(job.remote, job.local === '-' ? process.stdin : job.local, {
+          chunkSize: this.flags['chunk-size'],
+          replication: this.flags.replication,
+          concurrency: this.flags.concurrency,
+          overwrite: this.flags.overwrite,
+          signal,
+          onProgress,
+        }),
+      (info, job) => {
+        if (this.flags.json) this.printJson(fileInfoJson(info));
+        else this.summary(`uploaded ${job.local === '-' ? 'stdin' : job.local} to ${info.path} (${formatSize(info.size, true)})`);
+      },
+    );
   }
 }
