@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Code, DfsError as WireError } from '@dfs/proto';
 
 /**
@@ -15,6 +16,9 @@ export async function forEachConcurrently<T>(
   signal?: AbortSignal,
 ): Promise<void> {
   const controller = new AbortController();
+  // Every task in flight listens on it (its streams and calls, a few each):
+  // with more than a handful of tasks that is expected, not a leak to warn of.
+  setMaxListeners(Math.max(10, concurrency * 4), controller.signal);
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -66,8 +66,7 @@ describe('storeChunk', () => {
   it('runs at most maxChunkWrites writes of large chunks at once across uploads, and the rest as slots free up', async () => {
     const { bodies, open } = gatedBodies(6, LARGE);
     const uploads = [await writeContext(3, LARGE), await writeContext(3, LARGE)];
-    const signal = new AbortController().signal;
-    const stored = bodies.map((body, i) => storeChunk(uploads[i % 2]!, { ...body, index: Math.floor(i / 2) }, signal));
+    const stored = bodies.map((body, i) => storeChunk(uploads[i % 2]!, { ...body, index: Math.floor(i / 2) }, new AbortController().signal));
     expect(await eventually(async () => open.now === 2)).toBe(true);
     // Given time, no third write starts while two hold the slots.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -81,8 +80,7 @@ describe('storeChunk', () => {
   it('runs eight times as many writes of chunks of one frame or less', async () => {
     const { bodies, open } = gatedBodies(17, SMALL);
     const w = await writeContext(17, SMALL);
-    const signal = new AbortController().signal;
-    const stored = bodies.map((body) => storeChunk(w, body, signal));
+    const stored = bodies.map((body) => storeChunk(w, body, new AbortController().signal));
     expect(await eventually(async () => open.now === 16 && ctx.chunkWrites.waiting === 1)).toBe(true);
     open.release();
     expect(await Promise.all(stored)).toHaveLength(17);
