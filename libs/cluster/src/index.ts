@@ -5,7 +5,7 @@
 export { createMembership, Membership } from './membership.js';
 export type { HeartbeatResult, MembershipCounts, NodeRegistration, NodeTransition } from './membership.js';
 export type { MembershipOptions } from './membership-options.js';
-export { placeChunk, placeChunks, placementReserveBytes, tryPlaceChunk, type PlacementOptions, type PlacementResult, type PlacementShortfall } from './place-chunk.js';
+export { placeChunks, placementReserveBytes, tryPlaceChunk, type PlacementOptions } from './place-chunk.js';
 export type { NodeStats } from './node-stats.js';
 export type { MembershipStore, NodeRecord, NodeState } from './membership-store.js';
 export { createMemoryMembershipStore } from './memory-membership-store.js';

@@ -41,8 +41,14 @@ const CHUNK_PAGE = 10_000;
  */
 const LOOKUP_SLICE = 2_500;
 
-/** Runs one write operation atomically (and, for a durable store, durably). */
-export type WriteRunner = <T>(op: () => T) => Promise<T>;
+/**
+ * Runs one write operation atomically and, for a durable store, durably
+ * unless `durable` is false (default true). A non-durable write may be lost
+ * by a power cut until a later durable write covers it; only upload-session
+ * bookkeeping (createUpload, placeChunks) asks for that: losing it fails only
+ * that uncommitted upload, never a visible file.
+ */
+export type WriteRunner = <T>(op: () => T, durable?: boolean) => Promise<T>;
 
 export abstract class TableMetadataStore implements MetadataStore {
   abstract readonly backend: 'memory' | 'embedded';
@@ -161,13 +167,16 @@ export abstract class TableMetadataStore implements MetadataStore {
 
   // ---- upload sessions ----
 
+  // Upload-session bookkeeping (createUpload, placeChunks) is written non-durably: a power cut loses
+  // only an uncommitted upload (its commit is then refused and its chunks collected), and the next
+  // durable commit makes it durable too, so a commit is never on the disk without its session.
   async createUpload(upload: UploadRecord): Promise<void> {
     return this.write((t) => {
       if (t.getUpload(upload.uploadId)) {
         throw new DfsError(Code.AlreadyExists, `upload ${upload.uploadId} already exists: upload ids must be unique, generate a new one`);
       }
       t.putUpload(upload);
-    });
+    }, false);
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
@@ -193,7 +202,7 @@ export abstract class TableMetadataStore implements MetadataStore {
       };
       t.putUpload(next);
       return next;
-    });
+    }, false);
   }
 
   async abortUpload(uploadId: string, reason: 'aborted' | 'expired'): Promise<UploadRecord | undefined> {
@@ -294,9 +303,9 @@ export abstract class TableMetadataStore implements MetadataStore {
     return op();
   }
 
-  private write<T>(op: (tables: MetadataTables) => T): Promise<T> {
+  private write<T>(op: (tables: MetadataTables) => T, durable = true): Promise<T> {
     this.checkOpen();
-    return this.runWrite(() => op(this.tables));
+    return this.runWrite(() => op(this.tables), durable);
   }
 
   private checkOpen(): void {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import { Code, DfsError, isDfsError } from '@dfs/proto';
-import type { Placement, UploadRecord } from '../metadata-store.js';
 import { TableMetadataStore } from '../table-metadata-store.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteTables } from './sqlite-tables.js';
@@ -40,8 +39,9 @@ export interface CommitStats {
  * instead of corrupting the membership counters.
  *
  * One exception to the fsync per commit: a transaction holding nothing but
- * upload-session bookkeeping (createUpload, placeChunks) commits without
- * one (synchronous=NORMAL). It survives a crash of the process (the WAL is
+ * writes the TableMetadataStore marks non-durable (upload-session
+ * bookkeeping: createUpload, placeChunks) commits without one
+ * (synchronous=NORMAL). It survives a crash of the process (the WAL is
  * written before the promise resolves); only a power cut or kernel crash
  * before the next fsync can lose it, and that fails only that upload: its
  * commit is refused (the upload is unknown, or names chunks it did not
@@ -57,15 +57,13 @@ export class EmbeddedMetadataStore extends TableMetadataStore {
   private readonly savepoint: Record<'begin' | 'release' | 'rollback', Statement>;
   /** The connection's synchronous setting, as last set. */
   private fsyncsCommits = true;
-  /** Set while an upload-session write is being queued (see deferFsync). */
-  private queueingDeferrable = false;
   private readonly stats: CommitStats = { durable: 0, deferred: 0 };
 
   private constructor(
     private readonly db: Database,
     readonly file: string,
   ) {
-    super(new SqliteTables(db), (op) => this.enqueue(op));
+    super(new SqliteTables(db), (op, durable) => this.enqueue(op, durable ?? true));
     this.savepoint = {
       begin: db.prepare('SAVEPOINT write'),
       release: db.prepare('RELEASE write'),
@@ -76,14 +74,6 @@ export class EmbeddedMetadataStore extends TableMetadataStore {
   /** Transactions committed so far, with and without an fsync of their own. */
   get commitStats(): CommitStats {
     return { ...this.stats };
-  }
-
-  override createUpload(upload: UploadRecord): Promise<void> {
-    return this.deferFsync(() => super.createUpload(upload));
-  }
-
-  override placeChunks(uploadId: string, placements: Placement[], expiresAt: Date): Promise<UploadRecord> {
-    return this.deferFsync(() => super.placeChunks(uploadId, placements, expiresAt));
   }
 
   /** Opens (creating if needed) the store in `dataDir`. */
@@ -118,23 +108,8 @@ export class EmbeddedMetadataStore extends TableMetadataStore {
     this.db.close();
   }
 
-  /**
-   * Runs `call`, whose write is queued synchronously inside it (the
-   * TableMetadataStore methods queue before their first await), marked as
-   * needing no fsync of its own. Should one ever await before queueing, its
-   * write is queued after the flag is cleared and is simply durable.
-   */
-  private deferFsync<T>(call: () => Promise<T>): Promise<T> {
-    this.queueingDeferrable = true;
-    try {
-      return call();
-    } finally {
-      this.queueingDeferrable = false;
-    }
-  }
-
-  private enqueue<T>(op: () => T): Promise<T> {
-    const durable = !this.queueingDeferrable;
+  /** Queues a write; `durable` false lets its batch commit without an fsync if no other write needs one. */
+  private enqueue<T>(op: () => T, durable: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject, durable });
       if (!this.flushScheduled) {

@@ -2,13 +2,12 @@
 // round of reads (owner keys, then the owners' records, then their files)
 // goes out for thousands of ids at once, as multi-get transactions of up to
 // maxTxnOps gets, a few in flight, instead of several round trips per id.
-import { ancestorsOf } from '@dfs/proto';
 import type { IKeyValue, IRequestOp } from 'etcd3';
 import type { FileRecord } from '../metadata-store.js';
 import { decodeFile } from './etcd-codec.js';
 import { runLimited, type EtcdContext } from './etcd-context.js';
 import { keys } from './etcd-keys.js';
-import { runningJob } from './etcd-tree-job.js';
+import { fencedDirsOf, runningJob } from './etcd-tree-job.js';
 
 /** Multi-get transactions in flight at once. */
 const TXNS_IN_FLIGHT = 8;
@@ -33,14 +32,9 @@ async function getEach(ctx: EtcdContext, keyList: readonly string[]): Promise<Ma
 /** The ids owned by a file whose record still exists (live or GC-pending), or placed (or abandoned) by an open upload. */
 export async function referencedChunks(ctx: EtcdContext, chunkIds: readonly string[]): Promise<Set<string>> {
   const ids = [...new Set(chunkIds)];
-  const referenced = new Set<string>();
   // The owner key may be left over from a commit that lost; only a file that exists (live or GC-pending) counts.
-  const owners = await getEach(ctx, ids.map(keys.chunkOwner));
-  const metas = await getEach(ctx, [...owners.values()].map(keys.fileMeta));
-  for (const id of ids) {
-    const owner = owners.get(keys.chunkOwner(id));
-    if (owner !== undefined && metas.has(keys.fileMeta(owner))) referenced.add(id);
-  }
+  const metas = await ownerMetas(ctx, ids);
+  const referenced = new Set(ids.filter((id) => metas.has(id)));
   // An upload's owner keys hang on its lease, so they outlive the session until the lease goes (a commit
   // or an abort revokes it at once): only an owner whose header still exists counts.
   const rest = ids.filter((id) => !referenced.has(id));
@@ -64,18 +58,28 @@ export async function liveFilesOfChunks(
   chunkIds: readonly string[],
   getFile: (path: string) => Promise<FileRecord | undefined>,
 ): Promise<Map<string, FileRecord>> {
-  const ids = [...new Set(chunkIds)];
-  const owners = await getEach(ctx, ids.map(keys.chunkOwner));
-  const metas = await getEach(ctx, [...owners.values()].map(keys.fileMeta));
-  const recorded = new Map<string, FileRecord>();
-  for (const [key, value] of metas) recorded.set(key, decodeFile(value));
+  const metas = await ownerMetas(ctx, [...new Set(chunkIds)]);
+  // Decoded once per record: a file's chunks all share its owner's.
+  const recorded = new Map([...new Set(metas.values())].map((value) => [value, decodeFile(value)]));
   const live = await liveFiles(ctx, [...new Set([...recorded.values()].map((f) => f.path))], getFile);
   const found = new Map<string, FileRecord>();
+  for (const [id, value] of metas) {
+    const record = recorded.get(value)!;
+    const file = live.get(record.path);
+    if (file && file.fileId === record.fileId) found.set(id, file);
+  }
+  return found;
+}
+
+/** The record of each id's owning file, as stored (its meta value), for the ids whose owner key and record both exist. */
+async function ownerMetas(ctx: EtcdContext, ids: readonly string[]): Promise<Map<string, string>> {
+  const owners = await getEach(ctx, ids.map(keys.chunkOwner));
+  const metas = await getEach(ctx, [...owners.values()].map(keys.fileMeta));
+  const found = new Map<string, string>();
   for (const id of ids) {
     const owner = owners.get(keys.chunkOwner(id));
-    const record = owner === undefined ? undefined : recorded.get(keys.fileMeta(owner));
-    const file = record && live.get(record.path);
-    if (file && file.fileId === record.fileId) found.set(id, file);
+    const meta = owner === undefined ? undefined : metas.get(keys.fileMeta(owner));
+    if (meta !== undefined) found.set(id, meta);
   }
   return found;
 }
@@ -91,9 +95,11 @@ async function liveFiles(ctx: EtcdContext, paths: readonly string[], getFile: (p
   const slow: string[] = [];
   /** Per transaction: its gets, where each path's file get is, and where each fence's get is. */
   const txns: { fileAt: Map<string, number>; ops: IRequestOp[]; fenceAt: Map<string, number> }[] = [];
+  /** Each batched path's fenced directories, computed once. */
+  const dirsOf = new Map<string, string[]>();
   let txn: (typeof txns)[number] | undefined;
   for (const path of paths) {
-    const fences = ['/', ...ancestorsOf(path), path];
+    const fences = fencedDirsOf(path);
     // More gets than one transaction takes: getFile fails alike, let it say so.
     if (fences.length + 1 > ctx.maxTxnOps) {
       slow.push(path);
@@ -102,6 +108,7 @@ async function liveFiles(ctx: EtcdContext, paths: readonly string[], getFile: (p
     const added = 1 + fences.filter((d) => !txn?.fenceAt.has(d)).length;
     if (!txn || txn.ops.length + added > ctx.maxTxnOps) txns.push((txn = { fileAt: new Map(), ops: [], fenceAt: new Map() }));
     const t = txn;
+    dirsOf.set(path, fences);
     t.fileAt.set(path, t.ops.length);
     t.ops.push(ctx.kv.getOp(keys.file(path)));
     for (const d of fences) {
@@ -116,7 +123,7 @@ async function liveFiles(ctx: EtcdContext, paths: readonly string[], getFile: (p
       const kvs: (IKeyValue | undefined)[] = res.responses.map((r) => r.response_range.kvs[0]);
       for (const [path, at] of t.fileAt) {
         const fileKv = kvs[at];
-        const fences = ['/', ...ancestorsOf(path), path].map((d) => kvs[t.fenceAt.get(d)!]);
+        const fences = dirsOf.get(path)!.map((d) => kvs[t.fenceAt.get(d)!]);
         if (runningJob(fences)) slow.push(path);
         else result.set(path, fileKv && decodeFile(fileKv.value));
       }

@@ -3,7 +3,7 @@
 // uploads: etcd-uploads.ts; deletes and renames: etcd-tree.ts. Every write is
 // a compare-and-swap on mod revisions, retried on conflict; no etcd lock is
 // ever taken.
-import { Code, DfsError, ancestorsOf } from '@dfs/proto';
+import { Code, DfsError } from '@dfs/proto';
 import { Etcd3 } from 'etcd3';
 import type {
   ChunkRef,
@@ -26,7 +26,7 @@ import { keys } from './etcd-keys.js';
 import { EtcdKv, toNumber } from './etcd-kv.js';
 import { list } from './etcd-list.js';
 import { deletePath, rename } from './etcd-tree.js';
-import { jobHides, resumeTreeJobs, runningJob, type TreeJob } from './etcd-tree-job.js';
+import { fencedDirsOf, jobHides, resumeTreeJobs, runningJob, type TreeJob } from './etcd-tree-job.js';
 import { abortUpload, createUpload, expiredUploads, placeChunks, readUpload } from './etcd-uploads.js';
 
 export interface EtcdMetadataStoreOptions {
@@ -78,7 +78,7 @@ export class EtcdMetadataStore implements MetadataStore {
 
   async getFile(path: string): Promise<FileRecord | undefined> {
     const { kv } = this;
-    const fences = ['/', ...ancestorsOf(path), path].map((d) => kv.getOp(keys.fence(d)));
+    const fences = fencedDirsOf(path).map((d) => kv.getOp(keys.fence(d)));
     for (;;) {
       const read = await kv.txn([], [kv.getOp(keys.file(path)), ...fences]);
       const [fileKv, ...fenceKvs] = read.responses.map((r) => r.response_range.kvs[0]);

@@ -81,7 +81,12 @@ export function fenceReadCount(paths: string[]): number {
 }
 
 function fencedDirs(paths: string[]): string[] {
-  return [...new Set(paths.flatMap((p) => ['/', ...ancestorsOf(p), p]))];
+  return [...new Set(paths.flatMap(fencedDirsOf))];
+}
+
+/** The directories whose fence covers `path`: the root, its ancestors and itself. */
+export function fencedDirsOf(path: string): string[] {
+  return ['/', ...ancestorsOf(path), path];
 }
 
 /**
