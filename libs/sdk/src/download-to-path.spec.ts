@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventually, startCluster, type TestCluster } from '@dfs/test-cluster';
-import { createClientContext, type ClientContext } from './client-context.js';
+import { eventually } from '@dfs/test-cluster';
 import { downloadFile } from './download-file.js';
 import { uploadFile } from './upload-file.js';
-import { KiB, scratchDir } from './test/sources.js';
+import { KiB } from './test/sources.js';
+import { useSdkCluster } from './test/use-sdk-cluster.js';
 
 // Downloads to a local path take the client's maxChunkReads slots, one per
 // chunk fetched; real cluster.
@@ -13,29 +13,15 @@ jest.setTimeout(120_000);
 
 const CHUNK = 64 * KiB;
 const WHOLE_SLOT = 8 * 1024 * KiB;
-let cluster: TestCluster;
-let ctx: ClientContext;
-let scratch: { dir: string; cleanup: () => Promise<void> };
-
-beforeAll(async () => {
-  cluster = await startCluster({ datanodes: 3, replication: 3, name: 'sdk-download-slots' });
-  ctx = createClientContext({ coordinators: cluster.coordinator.address, maxChunkReads: 2 });
-  scratch = await scratchDir();
-});
-
-afterAll(async () => {
-  await ctx?.close();
-  await cluster?.stop();
-  await scratch?.cleanup();
-});
+const sdk = useSdkCluster('download-slots', { datanodes: 3, replication: 3, client: 'context', clientOptions: { maxChunkReads: 2 }, scratch: true });
 
 /** Takes all the room of the client's two read slots; returns what gives it back (once). */
 async function takeAllReads(): Promise<() => void> {
-  await ctx.chunkReads.acquire(WHOLE_SLOT);
-  await ctx.chunkReads.acquire(WHOLE_SLOT);
+  await sdk.ctx.chunkReads.acquire(WHOLE_SLOT);
+  await sdk.ctx.chunkReads.acquire(WHOLE_SLOT);
   let held = true;
   return () => {
-    if (held) for (let i = 0; i < 2; i++) ctx.chunkReads.release(WHOLE_SLOT);
+    if (held) for (let i = 0; i < 2; i++) sdk.ctx.chunkReads.release(WHOLE_SLOT);
     held = false;
   };
 }
@@ -43,14 +29,14 @@ async function takeAllReads(): Promise<() => void> {
 describe('a download to a path', () => {
   it('fetches nothing while the client read slots are taken, and all of it once they are free', async () => {
     const data = randomBytes(5 * CHUNK + 7);
-    await uploadFile(ctx, '/slots/file', data, { chunkSize: CHUNK });
+    await uploadFile(sdk.ctx, '/slots/file', data, { chunkSize: CHUNK });
     const release = await takeAllReads();
     let loaded = 0;
-    const local = join(scratch.dir, 'file');
-    const download = downloadFile(ctx, '/slots/file', local, { concurrency: 4, onProgress: (p) => (loaded = p.loaded) });
+    const local = join(sdk.scratch, 'file');
+    const download = downloadFile(sdk.ctx, '/slots/file', local, { concurrency: 4, onProgress: (p) => (loaded = p.loaded) });
     try {
       // Its four tasks queue for room, and nothing is fetched meanwhile.
-      expect(await eventually(async () => ctx.chunkReads.waiting === 4)).toBe(true);
+      expect(await eventually(async () => sdk.ctx.chunkReads.waiting === 4)).toBe(true);
       expect(loaded).toBe(0);
     } finally {
       release();
@@ -58,23 +44,23 @@ describe('a download to a path', () => {
     await download;
     expect(loaded).toBe(data.length);
     expect((await readFile(local)).equals(data)).toBe(true);
-    expect(ctx.chunkReads.inUse).toBe(0);
+    expect(sdk.ctx.chunkReads.inUse).toBe(0);
   });
 
   it('waiting for a slot can be aborted', async () => {
-    await uploadFile(ctx, '/slots/aborted', randomBytes(CHUNK), { chunkSize: CHUNK });
+    await uploadFile(sdk.ctx, '/slots/aborted', randomBytes(CHUNK), { chunkSize: CHUNK });
     const release = await takeAllReads();
     try {
       const controller = new AbortController();
-      const download = downloadFile(ctx, '/slots/aborted', join(scratch.dir, 'aborted'), { signal: controller.signal });
-      expect(await eventually(async () => ctx.chunkReads.waiting === 1)).toBe(true);
+      const download = downloadFile(sdk.ctx, '/slots/aborted', join(sdk.scratch, 'aborted'), { signal: controller.signal });
+      expect(await eventually(async () => sdk.ctx.chunkReads.waiting === 1)).toBe(true);
       controller.abort();
       await expect(download).rejects.toMatchObject({ code: 'Canceled' });
-      expect(ctx.chunkReads.waiting).toBe(0);
-      expect(ctx.chunkReads.inUse).toBe(16);
+      expect(sdk.ctx.chunkReads.waiting).toBe(0);
+      expect(sdk.ctx.chunkReads.inUse).toBe(16);
     } finally {
       release();
     }
-    expect(ctx.chunkReads.inUse).toBe(0);
+    expect(sdk.ctx.chunkReads.inUse).toBe(0);
   });
 });

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventually, freePorts, pacedSource, startCluster, type TestCluster } from '@dfs/test-cluster';
-import { createDfsClient, type DfsClient } from './index.js';
+import { eventually, freePorts, pacedSource } from '@dfs/test-cluster';
+import { createDfsClient } from './index.js';
 import { allChunkIds, chunkIdsOf, chunksOf, corruptChunk, holdersOf } from './test/chunk-map.js';
-import { KiB, collector, readAll, scratchDir, sha256 } from './test/sources.js';
+import { KiB, collector, readAll, sha256 } from './test/sources.js';
+import { useSdkCluster } from './test/use-sdk-cluster.js';
 
 // Failures under the SDK: an aborted upload, a datanode killed mid-upload,
 // datanodes down, stalled and corrupt during downloads, a dead coordinator.
@@ -12,29 +13,15 @@ import { KiB, collector, readAll, scratchDir, sha256 } from './test/sources.js';
 jest.setTimeout(180_000);
 
 const CHUNK = 64 * KiB;
-let cluster: TestCluster;
-let dfs: DfsClient;
-let scratch: { dir: string; cleanup: () => Promise<void> };
-
-beforeAll(async () => {
-  cluster = await startCluster({ datanodes: 4, replication: 3, name: 'sdk-faults' });
-  dfs = createDfsClient({ coordinators: cluster.coordinator.address, idleTimeoutMs: 3_000 });
-  scratch = await scratchDir();
-});
-
-afterAll(async () => {
-  await dfs?.close();
-  await cluster?.stop();
-  await scratch?.cleanup();
-});
+const sdk = useSdkCluster('faults', { datanodes: 4, replication: 3, clientOptions: { idleTimeoutMs: 3_000 }, scratch: true });
 
 /** Brings every datanode back (after a test killed or paused one) and waits until all are healthy. */
 async function heal(): Promise<void> {
-  for (const d of cluster.datanodes) {
+  for (const d of sdk.cluster.datanodes) {
     if (d.process.running) await d.resume();
     else await d.restart();
   }
-  await cluster.waitForHealthy();
+  await sdk.cluster.waitForHealthy();
 }
 afterEach(heal);
 
@@ -42,10 +29,10 @@ describe('an upload', () => {
   it('aborted while its commit is in flight completes: upload() resolves and the file is there', async () => {
     const controller = new AbortController();
     const data = randomBytes(3 * CHUNK);
-    const coordinator = cluster.coordinator.process;
+    const coordinator = sdk.cluster.coordinator.process;
     let paused: Promise<void> | undefined;
     // Once the last chunk is stored the commit goes out next: the coordinator is stopped before it can answer.
-    const upload = dfs.upload('/abort/at-commit', data, {
+    const upload = sdk.dfs.upload('/abort/at-commit', data, {
       chunkSize: CHUNK,
       signal: controller.signal,
       onProgress: (p) => void (p.chunks === 3 && (paused ??= coordinator.pause())),
@@ -68,11 +55,11 @@ describe('an upload', () => {
     }
     const info = await upload;
     expect(info).toMatchObject({ path: '/abort/at-commit', size: data.length, sha256: sha256(data) });
-    expect(await dfs.stat('/abort/at-commit')).toMatchObject({ sha256: sha256(data) });
+    expect(await sdk.dfs.stat('/abort/at-commit')).toMatchObject({ sha256: sha256(data) });
   });
 
   it('aborted mid-way rejects with Canceled, leaves no file, and its chunks are collected', async () => {
-    const before = await allChunkIds(cluster);
+    const before = await allChunkIds(sdk.cluster);
     const controller = new AbortController();
     let stored = 0;
     const pieces = Array.from({ length: 20 }, () => randomBytes(CHUNK));
@@ -80,16 +67,16 @@ describe('an upload', () => {
       if (i === 6) await eventually(async () => stored >= 3);
       if (i === 6) controller.abort();
     });
-    const upload = dfs.upload('/faults/aborted', source, { chunkSize: CHUNK, signal: controller.signal, onProgress: (p) => (stored = p.chunks) });
+    const upload = sdk.dfs.upload('/faults/aborted', source, { chunkSize: CHUNK, signal: controller.signal, onProgress: (p) => (stored = p.chunks) });
     await expect(upload).rejects.toMatchObject({ name: 'DfsError', code: 'Canceled' });
-    await expect(dfs.stat('/faults/aborted')).rejects.toMatchObject({ code: 'NotFound' });
-    const leftovers = async () => [...(await allChunkIds(cluster))].filter((id) => !before.has(id));
+    await expect(sdk.dfs.stat('/faults/aborted')).rejects.toMatchObject({ code: 'NotFound' });
+    const leftovers = async () => [...(await allChunkIds(sdk.cluster))].filter((id) => !before.has(id));
     expect((await leftovers()).length).toBeGreaterThan(0);
     expect(await eventually(async () => (await leftovers()).length === 0, 30_000)).toBe(true);
   });
 
   it('survives a datanode killed mid-way: chunks go to other nodes, each on 3 distinct nodes', async () => {
-    const victim = cluster.datanodes[0]!;
+    const victim = sdk.cluster.datanodes[0]!;
     const pieces = Array.from({ length: 24 }, () => randomBytes(CHUNK));
     const data = Buffer.concat(pieces);
     let stored = 0;
@@ -98,84 +85,84 @@ describe('an upload', () => {
       await eventually(async () => stored >= 4);
       await victim.kill();
     });
-    const info = await dfs.upload('/faults/killed', source, { chunkSize: CHUNK, concurrency: 4, onProgress: (p) => (stored = p.chunks) });
+    const info = await sdk.dfs.upload('/faults/killed', source, { chunkSize: CHUNK, concurrency: 4, onProgress: (p) => (stored = p.chunks) });
     expect(info.sha256).toBe(sha256(data));
-    const ids = await chunkIdsOf(cluster, '/faults/killed');
+    const ids = await chunkIdsOf(sdk.cluster, '/faults/killed');
     expect(ids).toHaveLength(24);
     for (const [index, id] of ids.entries()) {
-      const holders = await holdersOf(cluster, id);
+      const holders = await holdersOf(sdk.cluster, id);
       expect(new Set(holders.map((h) => h.nodeId)).size).toBeGreaterThanOrEqual(3);
       // Chunks cut after the kill cannot be on the dead node: they were placed again elsewhere.
       if (index >= 8) expect(holders).not.toContain(victim);
     }
-    expect((await readAll(dfs.createReadStream('/faults/killed'))).equals(data)).toBe(true);
+    expect((await readAll(sdk.dfs.createReadStream('/faults/killed'))).equals(data)).toBe(true);
   });
 });
 
 describe('a download', () => {
   it('is served from other replicas while a datanode dies mid-way', async () => {
     const data = randomBytes(12 * CHUNK + 7);
-    await dfs.upload('/faults/read-kill', data, { chunkSize: CHUNK });
-    const stream = dfs.createReadStream('/faults/read-kill');
+    await sdk.dfs.upload('/faults/read-kill', data, { chunkSize: CHUNK });
+    const stream = sdk.dfs.createReadStream('/faults/read-kill');
     const parts: Buffer[] = [];
     let killed = false;
     for await (const piece of stream) {
       parts.push(piece as Buffer);
       if (!killed) {
         killed = true;
-        await cluster.datanodes[1]!.kill();
-        await cluster.datanodes[2]!.kill();
+        await sdk.cluster.datanodes[1]!.kill();
+        await sdk.cluster.datanodes[2]!.kill();
       }
     }
     expect(Buffer.concat(parts).equals(data)).toBe(true);
     // And to a path, with two of the four nodes still down.
-    const local = join(scratch.dir, 'read-kill.bin');
-    await dfs.download('/faults/read-kill', local, { concurrency: 4 });
+    const local = join(sdk.scratch, 'read-kill.bin');
+    await sdk.dfs.download('/faults/read-kill', local, { concurrency: 4 });
     expect((await readFile(local)).equals(data)).toBe(true);
   });
 
   it('moves on from a stalled (SIGSTOPped) datanode after the idle timeout', async () => {
     const data = randomBytes(6 * CHUNK);
-    await dfs.upload('/faults/read-stall', data, { chunkSize: CHUNK });
+    await sdk.dfs.upload('/faults/read-stall', data, { chunkSize: CHUNK });
     // The node the client tries first for chunk 0 stops answering (its TCP connections stay open).
-    const [first] = await chunksOf(cluster, '/faults/read-stall');
-    await cluster.datanodes.find((d) => d.nodeId === first!.replicas[0]!.nodeId)!.pause();
+    const [first] = await chunksOf(sdk.cluster, '/faults/read-stall');
+    await sdk.cluster.datanodes.find((d) => d.nodeId === first!.replicas[0]!.nodeId)!.pause();
     const { sink, bytes } = collector();
-    await dfs.download('/faults/read-stall', sink);
+    await sdk.dfs.download('/faults/read-stall', sink);
     expect(bytes().equals(data)).toBe(true);
   });
 
   it('gets good bytes from another replica when copies of a chunk are corrupt on disk', async () => {
     const data = randomBytes(4 * CHUNK);
-    await dfs.upload('/faults/corrupt', data, { chunkSize: CHUNK });
-    const ids = await chunkIdsOf(cluster, '/faults/corrupt');
+    await sdk.dfs.upload('/faults/corrupt', data, { chunkSize: CHUNK });
+    const ids = await chunkIdsOf(sdk.cluster, '/faults/corrupt');
     // Two of the three copies of chunk 1 damaged: whichever the client tries first, it must go on.
-    const holders = await holdersOf(cluster, ids[1]!);
+    const holders = await holdersOf(sdk.cluster, ids[1]!);
     expect(holders).toHaveLength(3);
     await corruptChunk(holders[0]!, ids[1]!);
     await corruptChunk(holders[1]!, ids[1]!);
-    const local = join(scratch.dir, 'corrupt.bin');
-    await dfs.download('/faults/corrupt', local);
+    const local = join(sdk.scratch, 'corrupt.bin');
+    await sdk.dfs.download('/faults/corrupt', local);
     expect((await readFile(local)).equals(data)).toBe(true);
-    expect((await readAll(dfs.createReadStream('/faults/corrupt', { start: CHUNK - 10, end: 2 * CHUNK + 10 }))).equals(data.subarray(CHUNK - 10, 2 * CHUNK + 11))).toBe(true);
+    expect((await readAll(sdk.dfs.createReadStream('/faults/corrupt', { start: CHUNK - 10, end: 2 * CHUNK + 10 }))).equals(data.subarray(CHUNK - 10, 2 * CHUNK + 11))).toBe(true);
   });
 
   it('fails with DataLoss when no replica has good bytes, and leaves no local file', async () => {
     const data = randomBytes(2 * CHUNK);
-    await dfs.upload('/faults/lost', data, { chunkSize: CHUNK });
-    const [, second] = await chunkIdsOf(cluster, '/faults/lost');
-    for (const holder of await holdersOf(cluster, second!)) await corruptChunk(holder, second!);
-    const local = join(scratch.dir, 'lost.bin');
-    await expect(dfs.download('/faults/lost', local)).rejects.toMatchObject({ name: 'DfsError', code: 'DataLoss', message: expect.stringMatching(/no replica has good bytes of chunk 1/) });
-    expect((await readdir(scratch.dir)).filter((n) => n.startsWith('lost.bin'))).toEqual([]);
-    await expect(readAll(dfs.createReadStream('/faults/lost'))).rejects.toMatchObject({ code: 'DataLoss' });
+    await sdk.dfs.upload('/faults/lost', data, { chunkSize: CHUNK });
+    const [, second] = await chunkIdsOf(sdk.cluster, '/faults/lost');
+    for (const holder of await holdersOf(sdk.cluster, second!)) await corruptChunk(holder, second!);
+    const local = join(sdk.scratch, 'lost.bin');
+    await expect(sdk.dfs.download('/faults/lost', local)).rejects.toMatchObject({ name: 'DfsError', code: 'DataLoss', message: expect.stringMatching(/no replica has good bytes of chunk 1/) });
+    expect((await readdir(sdk.scratch)).filter((n) => n.startsWith('lost.bin'))).toEqual([]);
+    await expect(readAll(sdk.dfs.createReadStream('/faults/lost'))).rejects.toMatchObject({ code: 'DataLoss' });
   });
 });
 
 describe('coordinator failover', () => {
   it('works with a dead coordinator listed first', async () => {
     const [deadPort] = await freePorts(1);
-    const client = createDfsClient({ coordinators: [`127.0.0.1:${deadPort}`, cluster.coordinator.address] });
+    const client = createDfsClient({ coordinators: [`127.0.0.1:${deadPort}`, sdk.cluster.coordinator.address] });
     try {
       const data = randomBytes(3 * CHUNK + 1);
       for (let i = 0; i < 3; i++) {

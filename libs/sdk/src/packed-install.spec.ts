@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { startCluster, workspaceRoot, type TestCluster } from '@dfs/test-cluster';
+import { workspaceRoot } from '@dfs/test-cluster';
+import { useSdkCluster } from './test/use-sdk-cluster.js';
 
 // What a user of the npm package gets: the SDK and the workspace libraries
 // it depends on, packed as tarballs, installed into a scratch project
@@ -14,23 +14,12 @@ jest.setTimeout(300_000);
 
 const run = promisify(execFile);
 const PACKED = ['libs/proto', 'libs/streamer', 'libs/client-pool', 'libs/sdk'];
-
-let cluster: TestCluster;
-let scratch: string;
-
-beforeAll(async () => {
-  cluster = await startCluster({ datanodes: 2, replication: 2, name: 'sdk-packed' });
-  scratch = await mkdtemp(join(tmpdir(), 'dfs-sdk-packed-'));
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+// No client here: the examples make their own, from the installed package.
+const sdk = useSdkCluster('packed', { datanodes: 2, replication: 2, client: 'none', scratch: true });
 
 /** npm pack of a workspace package into the scratch directory; returns the tarball's file name. */
 async function pack(dir: string): Promise<{ name: string; filename: string; files: string[] }> {
-  const { stdout } = await run('npm', ['pack', resolve(workspaceRoot(), dir), '--pack-destination', scratch, '--json'], { cwd: scratch });
+  const { stdout } = await run('npm', ['pack', resolve(workspaceRoot(), dir), '--pack-destination', sdk.scratch, '--json'], { cwd: sdk.scratch });
   const [info] = JSON.parse(stdout) as Array<{ name: string; filename: string; files: Array<{ path: string }> }>;
   return { name: info!.name, filename: info!.filename, files: info!.files.map((f) => f.path) };
 }
@@ -42,16 +31,16 @@ async function examplesIn(readme: string): Promise<string[]> {
 }
 
 it('installs from packed tarballs outside the workspace and runs every README example against a cluster', async () => {
-  expect(scratch.startsWith(workspaceRoot())).toBe(false);
+  expect(sdk.scratch.startsWith(workspaceRoot())).toBe(false);
   const tarballs = await Promise.all(PACKED.map(pack));
-  const sdk = tarballs.find((t) => t.name === '@dfs/sdk')!;
+  const sdkTarball = tarballs.find((t) => t.name === '@dfs/sdk')!;
   // Built code, types and sources for the source maps; no tests.
-  expect(sdk.files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']));
-  expect(sdk.files.filter((f) => /\.spec\.|\/test\/|tsbuildinfo/.test(f))).toEqual([]);
+  expect(sdkTarball.files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']));
+  expect(sdkTarball.files.filter((f) => /\.spec\.|\/test\/|tsbuildinfo/.test(f))).toEqual([]);
 
   const file = (name: string) => `file:./${tarballs.find((t) => t.name === name)!.filename}`;
   await writeFile(
-    join(scratch, 'package.json'),
+    join(sdk.scratch, 'package.json'),
     JSON.stringify({
       name: 'dfs-sdk-scratch',
       private: true,
@@ -60,24 +49,24 @@ it('installs from packed tarballs outside the workspace and runs every README ex
       overrides: { '@dfs/proto': file('@dfs/proto'), '@dfs/streamer': file('@dfs/streamer'), '@dfs/client-pool': file('@dfs/client-pool') },
     }),
   );
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: scratch });
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: sdk.scratch });
   for (const name of ['sdk', 'proto', 'streamer', 'client-pool']) {
-    const installed = join(scratch, 'node_modules/@dfs', name);
+    const installed = join(sdk.scratch, 'node_modules/@dfs', name);
     expect((await lstat(installed)).isSymbolicLink()).toBe(false);
   }
-  const { stdout: resolved } = await run(process.execPath, ['-p', "require.resolve('@dfs/sdk') + ' ' + require.resolve('@dfs/proto', { paths: [require.resolve('@dfs/sdk')] })"], { cwd: scratch });
-  for (const path of resolved.trim().split(' ')) expect(path.startsWith(join(scratch, 'node_modules'))).toBe(true);
+  const { stdout: resolved } = await run(process.execPath, ['-p', "require.resolve('@dfs/sdk') + ' ' + require.resolve('@dfs/proto', { paths: [require.resolve('@dfs/sdk')] })"], { cwd: sdk.scratch });
+  for (const path of resolved.trim().split(' ')) expect(path.startsWith(join(sdk.scratch, 'node_modules'))).toBe(true);
 
   const examples = [...(await examplesIn('libs/sdk/README.md')), ...(await examplesIn('README.md'))];
   expect(examples).toHaveLength(5);
   // Plain text whatever the runner sets (nx sets FORCE_COLOR, which colors console.log's booleans).
   const { FORCE_COLOR: _color, ...inherited } = process.env;
-  const env = { ...inherited, NO_COLOR: '1', DFS_COORDINATOR: cluster.coordinator.address };
+  const env = { ...inherited, NO_COLOR: '1', DFS_COORDINATOR: sdk.cluster.coordinator.address };
   const outputs: string[] = [];
   for (const [i, code] of examples.entries()) {
-    const script = join(scratch, `example-${i + 1}.js`);
+    const script = join(sdk.scratch, `example-${i + 1}.js`);
     await writeFile(script, code);
-    const { stdout } = await run(process.execPath, [script], { cwd: scratch, env });
+    const { stdout } = await run(process.execPath, [script], { cwd: sdk.scratch, env });
     outputs.push(stdout);
   }
   expect(outputs[0]).toMatch(/\/examples\/hello\.txt: 11000 bytes in 1 chunk\(s\)/);

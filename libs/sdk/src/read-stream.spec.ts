@@ -1,30 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { startCluster, type TestCluster } from '@dfs/test-cluster';
-import { createDfsClient, isDfsError, type DfsClient } from './index.js';
+import { isDfsError } from './index.js';
 import { KiB, readAll } from './test/sources.js';
+import { useSdkCluster } from './test/use-sdk-cluster.js';
 
 // createReadStream: ranges within a chunk, across chunk boundaries, to the
 // end, empty and invalid, on a file of 64 KiB chunks (whose 64 KiB checksum
 // blocks then line up with the chunks) and one of 100 KiB chunks (they do not).
 jest.setTimeout(120_000);
 
-let cluster: TestCluster;
-let dfs: DfsClient;
+const sdk = useSdkCluster('read-stream', { datanodes: 2, replication: 2 });
 const data = randomBytes(5 * 64 * KiB + 1234);
 const big = randomBytes(6 * 1024 * KiB);
 
 beforeAll(async () => {
-  cluster = await startCluster({ datanodes: 2, replication: 2, name: 'sdk-read-stream' });
-  dfs = createDfsClient({ coordinators: cluster.coordinator.address });
-  await dfs.upload('/ranges/aligned', data, { chunkSize: 64 * KiB });
-  await dfs.upload('/ranges/unaligned', data, { chunkSize: 100 * KiB });
-  await dfs.upload('/ranges/empty', new Uint8Array(0));
-  await dfs.upload('/ranges/big', big, { chunkSize: 1024 * KiB });
-});
-
-afterAll(async () => {
-  await dfs?.close();
-  await cluster?.stop();
+  await sdk.dfs.upload('/ranges/aligned', data, { chunkSize: 64 * KiB });
+  await sdk.dfs.upload('/ranges/unaligned', data, { chunkSize: 100 * KiB });
+  await sdk.dfs.upload('/ranges/empty', new Uint8Array(0));
+  await sdk.dfs.upload('/ranges/big', big, { chunkSize: 1024 * KiB });
 });
 
 describe.each(['/ranges/aligned', '/ranges/unaligned'])('createReadStream of %s', (path) => {
@@ -41,7 +33,7 @@ describe.each(['/ranges/aligned', '/ranges/unaligned'])('createReadStream of %s'
     ['a start past the end of the file (empty)', { start: data.length + 10, end: data.length + 20 }, Buffer.alloc(0)],
   ];
   it.each(cases)('reads %s', async (_label, range, expected) => {
-    const got = await readAll(dfs.createReadStream(path, range));
+    const got = await readAll(sdk.dfs.createReadStream(path, range));
     expect(got.length).toBe(expected.length);
     expect(got.equals(expected)).toBe(true);
   });
@@ -49,7 +41,7 @@ describe.each(['/ranges/aligned', '/ranges/unaligned'])('createReadStream of %s'
 
 describe('createReadStream', () => {
   it('reads an empty file as an empty stream', async () => {
-    expect((await readAll(dfs.createReadStream('/ranges/empty'))).length).toBe(0);
+    expect((await readAll(sdk.dfs.createReadStream('/ranges/empty'))).length).toBe(0);
   });
 
   it('throws InvalidArgument at once for a bad range or path', () => {
@@ -58,19 +50,19 @@ describe('createReadStream', () => {
       [{ start: -1 }, /start must be a whole number >= 0/],
       [{ end: 1.5 }, /end must be a whole number >= 0/],
     ] as const) {
-      expect(() => dfs.createReadStream('/ranges/aligned', range)).toThrow(expect.objectContaining({ name: 'DfsError', code: 'InvalidArgument', message: expect.stringMatching(message) }));
+      expect(() => sdk.dfs.createReadStream('/ranges/aligned', range)).toThrow(expect.objectContaining({ name: 'DfsError', code: 'InvalidArgument', message: expect.stringMatching(message) }));
     }
-    expect(() => dfs.createReadStream('relative/path')).toThrow(expect.objectContaining({ code: 'InvalidArgument', reason: 'BAD_PATH' }));
+    expect(() => sdk.dfs.createReadStream('relative/path')).toThrow(expect.objectContaining({ code: 'InvalidArgument', reason: 'BAD_PATH' }));
   });
 
   it('emits NotFound as a DfsError for a missing file', async () => {
-    const err = await readAll(dfs.createReadStream('/ranges/missing')).catch((e: unknown) => e);
+    const err = await readAll(sdk.dfs.createReadStream('/ranges/missing')).catch((e: unknown) => e);
     expect(isDfsError(err)).toBe(true);
     expect(err).toMatchObject({ code: 'NotFound', message: '/ranges/missing does not exist' });
   });
 
   it('applies back-pressure: a stream nobody reads buffers no more than its high-water mark', async () => {
-    const stream = dfs.createReadStream('/ranges/big');
+    const stream = sdk.dfs.createReadStream('/ranges/big');
     await new Promise((resolve) => stream.once('readable', resolve));
     // Give the fetches time to run ahead if they were not held back.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -80,12 +72,12 @@ describe('createReadStream', () => {
 
   it('stops with Canceled when its signal aborts, and when destroyed early', async () => {
     const controller = new AbortController();
-    const stream = dfs.createReadStream('/ranges/aligned', { signal: controller.signal });
+    const stream = sdk.dfs.createReadStream('/ranges/aligned', { signal: controller.signal });
     const reading = readAll(stream).catch((e: unknown) => e);
     controller.abort();
     expect(await reading).toMatchObject({ name: 'DfsError', code: 'Canceled' });
 
-    const early = dfs.createReadStream('/ranges/aligned');
+    const early = sdk.dfs.createReadStream('/ranges/aligned');
     for await (const piece of early) {
       expect((piece as Buffer).length).toBeGreaterThan(0);
       break; // destroys the stream

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chunkSha256 } from '@dfs/proto';
-import { eventually, startCluster, type TestCluster } from '@dfs/test-cluster';
+import { eventually } from '@dfs/test-cluster';
 import type { ChunkBody } from './chunk-source.js';
-import { createClientContext, type ClientContext } from './client-context.js';
 import { PlacementQueue } from './placement-queue.js';
 import { storeChunk, type ChunkWriteContext } from './store-chunk.js';
 import { KiB } from './test/sources.js';
+import { useSdkCluster } from './test/use-sdk-cluster.js';
 
 // Chunk writes of every upload of a client share its maxChunkWrites slots,
 // which bound its memory however many uploads run at once (a chunk of 8 MiB
@@ -16,18 +16,7 @@ jest.setTimeout(120_000);
 
 const SMALL = 64 * KiB;
 const LARGE = 8 * 1024 * KiB;
-let cluster: TestCluster;
-let ctx: ClientContext;
-
-beforeAll(async () => {
-  cluster = await startCluster({ datanodes: 3, replication: 3, name: 'sdk-store-chunk' });
-  ctx = createClientContext({ coordinators: cluster.coordinator.address, maxChunkWrites: 2 });
-});
-
-afterAll(async () => {
-  await ctx?.close();
-  await cluster?.stop();
-});
+const sdk = useSdkCluster('store-chunk', { datanodes: 3, replication: 3, client: 'context', clientOptions: { maxChunkWrites: 2 } });
 
 /** Bodies whose frame sources stay open after their bytes until `open.release()`. */
 function gatedBodies(count: number, size: number): { bodies: ChunkBody[]; open: { now: number; most: number; release: () => void } } {
@@ -58,6 +47,7 @@ function gatedBodies(count: number, size: number): { bodies: ChunkBody[]; open: 
 }
 
 async function writeContext(chunks: number, size: number): Promise<ChunkWriteContext> {
+  const { ctx } = sdk;
   const created = await ctx.coordinator((c, o) => c.createUpload({ path: `/store-chunk/${randomBytes(4).toString('hex')}`, size: BigInt(chunks * size), chunkSize: BigInt(size), replication: 3 }, o));
   return { ctx, uploadId: created.uploadId, placements: new PlacementQueue(ctx, created.uploadId, created.placements, chunks), failedNodes: new Set() };
 }
@@ -81,11 +71,11 @@ describe('storeChunk', () => {
     const { bodies, open } = gatedBodies(17, SMALL);
     const w = await writeContext(17, SMALL);
     const stored = bodies.map((body) => storeChunk(w, body, new AbortController().signal));
-    expect(await eventually(async () => open.now === 16 && ctx.chunkWrites.waiting === 1)).toBe(true);
+    expect(await eventually(async () => open.now === 16 && sdk.ctx.chunkWrites.waiting === 1)).toBe(true);
     open.release();
     expect(await Promise.all(stored)).toHaveLength(17);
     expect(open.most).toBe(16);
-    expect(ctx.chunkWrites.inUse).toBe(0);
+    expect(sdk.ctx.chunkWrites.inUse).toBe(0);
   });
 
   it('gives up waiting for a slot when aborted, and leaves the slots free', async () => {
@@ -96,15 +86,15 @@ describe('storeChunk', () => {
     const waiting = new AbortController();
     const third = storeChunk(w, bodies[2]!, waiting.signal);
     // Aborted once it is queued for a slot, not before it asks.
-    expect(await eventually(async () => ctx.chunkWrites.waiting === 1)).toBe(true);
+    expect(await eventually(async () => sdk.ctx.chunkWrites.waiting === 1)).toBe(true);
     waiting.abort(new Error('caller gave up'));
     await expect(third).rejects.toThrow('caller gave up');
-    expect(ctx.chunkWrites.waiting).toBe(0);
+    expect(sdk.ctx.chunkWrites.waiting).toBe(0);
     // The two holders still hold exactly their two slots: the abort released nothing it did not take.
-    expect(ctx.chunkWrites.inUse).toBe(16);
+    expect(sdk.ctx.chunkWrites.inUse).toBe(16);
     expect(open.most).toBe(2);
     open.release();
     await Promise.all(holders);
-    expect(ctx.chunkWrites.inUse).toBe(0);
+    expect(sdk.ctx.chunkWrites.inUse).toBe(0);
   });
 });
