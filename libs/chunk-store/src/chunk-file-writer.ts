@@ -97,6 +97,11 @@ export class ChunkFileWriter implements ChunkWriter {
     return this.init.chunkId;
   }
 
+  /** Neither committed nor aborted (nor failed) yet. */
+  get isOpen(): boolean {
+    return this.state === 'open' && !this.failure;
+  }
+
   get bytesWritten(): number {
     return this.written;
   }

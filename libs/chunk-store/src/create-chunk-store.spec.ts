@@ -3,11 +3,30 @@ import { join } from 'node:path';
 import { Code, newChunkId } from '@dfs/proto';
 import { chunkFileLength } from './chunk-header.js';
 import { createChunkStore } from './create-chunk-store.js';
+import { fsyncDir } from './file-io.js';
 import { filesUnder, putChunk, random, readRange, rejection, useTempDir } from './test/store-fixtures.js';
+
+// Directory fsyncs still happen, and are recorded.
+jest.mock('./file-io.js', () => {
+  const actual = jest.requireActual('./file-io.js');
+  return { ...actual, fsyncDir: jest.fn(actual.fsyncDir) };
+});
 
 describe('createChunkStore', () => {
   const tmp = useTempDir();
   const pathOf = (id: string) => join(tmp.dir, 'chunks', id.slice(0, 2), id.slice(2, 4), `${id}.chunk`);
+
+  it('makes a data directory it had to create durable in its parent, up to the first directory that existed', async () => {
+    const root = join(tmp.dir, 'new', 'data');
+    jest.mocked(fsyncDir).mockClear();
+    const store = await createChunkStore(root);
+    try {
+      const synced = jest.mocked(fsyncDir).mock.calls.map(([dir]) => dir);
+      expect(synced).toEqual(expect.arrayContaining([tmp.dir, join(tmp.dir, 'new'), root]));
+    } finally {
+      await store.close();
+    }
+  });
 
   it('creates the layout in an empty directory and reports an empty store', async () => {
     const store = await tmp.open();

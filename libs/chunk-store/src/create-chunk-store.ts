@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Code, DfsError } from '@dfs/proto';
 import { ChunkPaths } from './chunk-paths.js';
 import type { ChunkStore, ChunkStoreLogger, ChunkStoreOptions } from './chunk-store.js';
@@ -33,6 +33,15 @@ export async function createChunkStore(dir: string, options: Partial<ChunkStoreO
   }
   const paths = new ChunkPaths(resolve(dir));
   try {
+    // On a first start the data directory itself (and maybe directories above
+    // it) is new: each new entry is durable once its parent is fsynced.
+    const first = await mkdir(paths.root, { recursive: true });
+    if (first !== undefined) {
+      for (let d = paths.root; ; d = dirname(d)) {
+        await fsyncDir(dirname(d));
+        if (d === first) break;
+      }
+    }
     for (const d of [paths.chunks, paths.tmp, paths.quarantine]) await mkdir(d, { recursive: true });
     await fsyncDir(paths.root);
     const { report, usedBytes } = await scanChunkStore(paths, resolved);

@@ -3,6 +3,15 @@ import { join } from 'node:path';
 import { Code, bytesEqual, chunkSha256, newChunkId } from '@dfs/proto';
 import { chunkFileLength } from './chunk-header.js';
 import type { ChunkInfo, ChunkStore } from './chunk-store.js';
+import type { DiskChunkStore } from './disk-chunk-store.js';
+
+// Directory fsyncs still happen, and are recorded.
+jest.mock('./file-io.js', () => {
+  const actual = jest.requireActual('./file-io.js');
+  return { ...actual, fsyncDir: jest.fn(actual.fsyncDir) };
+});
+import { ChunkPaths } from './chunk-paths.js';
+import { fsyncDir } from './file-io.js';
 import { filesUnder, putChunk, random, rejection, useTempDir } from './test/store-fixtures.js';
 
 describe('DiskChunkStore', () => {
@@ -190,6 +199,38 @@ describe('DiskChunkStore', () => {
     // Committed chunks survive the close.
     const again = await tmp.open();
     expect(await again.has(kept.chunkId)).toBe(true);
+  });
+
+  it('forgets a writer whose signal fired while its temp file was being opened', async () => {
+    const disk = store as DiskChunkStore;
+    const open = await store.createWriter({ chunkId: newChunkId() });
+    expect(disk.openWriters).toBe(1);
+    for (let i = 0; i < 20; i++) {
+      const controller = new AbortController();
+      // Aborted after createWriter has started opening the file, before it resolves.
+      const pending = store.createWriter({ chunkId: newChunkId() }, { signal: controller.signal });
+      controller.abort();
+      const writer = await pending;
+      expect((await rejection(writer.write(random(1)))).code).toBe(Code.Canceled);
+    }
+    expect(disk.openWriters).toBe(1);
+    await open.abort();
+    expect(disk.openWriters).toBe(0);
+    expect(await filesUnder(join(tmp.dir, 'tmp'))).toEqual([]);
+  });
+
+  it('makes the entry of a chunk it already holds durable before it acknowledges it again', async () => {
+    const data = random(100);
+    const chunk = await putChunk(store, data);
+    await store.close();
+    // A fresh store trusts no directory (as after a crash between rename and directory fsync).
+    store = await tmp.open();
+    const fsyncs = jest.mocked(fsyncDir);
+    fsyncs.mockClear();
+    const again = await putChunk(store, data, { chunkId: chunk.chunkId });
+    expect(again.chunkId).toBe(chunk.chunkId);
+    const [outer, inner] = new ChunkPaths(tmp.dir).chunkDirs(chunk.chunkId);
+    expect(fsyncs.mock.calls.map(([dir]) => dir)).toEqual(expect.arrayContaining([inner, outer, join(tmp.dir, 'chunks')]));
   });
 
   it('close() waits for a commit in progress rather than tearing it', async () => {

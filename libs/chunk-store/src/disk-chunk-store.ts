@@ -50,6 +50,10 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
   private chunkCount: number;
   private closed = false;
   private readonly writers = new Set<ChunkFileWriter>();
+  /** Writers not yet committed or aborted (diagnostics and tests). */
+  get openWriters(): number {
+    return this.writers.size;
+  }
   private readonly readers = new Set<ChunkFileReader>();
   private readonly locks = new Map<string, Promise<void>>();
 
@@ -74,7 +78,9 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
       await writer.abortWith(shuttingDownError(this.dir));
       throw shuttingDownError(this.dir);
     }
-    this.writers.add(writer);
+    // Not when its signal fired while the temp file was being opened: the
+    // writer has cleaned up (or will) and reported done, and would stay in the set.
+    if (writer.isOpen) this.writers.add(writer);
     return writer;
   }
 
@@ -189,7 +195,14 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
       const existing = await this.readHeaderLocked(chunkId);
       if (existing !== undefined && typeof existing !== 'string') {
         await unlink(tempPath);
-        if (existing.size === info.size && bytesEqual(existing.sha256, info.sha256)) return existing;
+        if (existing.size === info.size && bytesEqual(existing.sha256, info.sha256)) {
+          // Its rename may be from a process that died before the directory
+          // fsync (a copy retried after a crash): make the entry durable
+          // before this answer says it is.
+          const unsynced = this.paths.chunkDirs(chunkId).filter((dir) => !this.durableDirs.has(dir));
+          await Promise.all([this.dirSyncer.sync(dirname(path)), ...unsynced.map((dir) => this.makeDirDurable(dir))]);
+          return existing;
+        }
         throw new DfsError(
           Code.AlreadyExists,
           `chunk ${chunkId} is already stored with different content (${existing.size} bytes): chunk ids are never reused; delete it first or use a new id`,
