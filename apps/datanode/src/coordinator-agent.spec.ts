@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createChunkStore, type ChunkStore } from '@dfs/chunk-store';
@@ -163,4 +165,27 @@ it('runs a repeated copy command once, and does not report a chunk as corrupt on
   expect(fake.corruptChunkIds()).toEqual([lost]);
   expect(started).toEqual([chunk]);
   expect(fake.copyOutcomes()).toHaveLength(1);
+});
+
+it('gives up on a coordinator that accepts calls but never answers, and goes on with the next one', async () => {
+  // Stands for a coordinator that was SIGSTOPped or whose host went silent: the connection stays up.
+  const silent = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  silent.on('session', (s) => sessions.add(s));
+  // Streams are left open; they end with an error when their session is destroyed below.
+  silent.on('stream', (stream) => stream.on('error', () => undefined));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    coordinator = await startFakeCoordinator();
+    const { port } = silent.address() as AddressInfo;
+    const agent = startAgent(coordinator.address, { coordinators: [`127.0.0.1:${port}`, coordinator.address], callTimeoutMs: 300 });
+    // The pool starts each call at the next address in turn, so half of them begin at the silent one.
+    await until(() => coordinator!.heartbeats.length >= 4, 10_000);
+    expect(coordinator.registers).toBe(1);
+    await agent.stop();
+    await pool.close();
+  } finally {
+    for (const s of sessions) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });

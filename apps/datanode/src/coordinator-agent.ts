@@ -29,7 +29,19 @@ export interface CoordinatorAgentOptions {
   reportIntervalMs?: number;
   /** Ids per ReportChunks call. Default 10,000. */
   reportBatch?: number;
+  /**
+   * Deadline of each call to a coordinator. Default 10 s; a ReportChunks
+   * call (up to reportBatch ids, which a coordinator restarting on millions
+   * of files checks for seconds) gets 6 times as long. Without it, a
+   * coordinator that stops answering without closing its connection
+   * (SIGSTOP, a host gone silent) would hold the agent for ever, and never
+   * let it fail over to the next coordinator.
+   */
+  callTimeoutMs?: number;
 }
+
+const CALL_TIMEOUT_MS = 10_000;
+const REPORT_TIMEOUT_FACTOR = 6;
 
 /** Ids (or copy outcomes) per list in one heartbeat; the rest go with the next. */
 const MAX_IDS_PER_HEARTBEAT = 10_000;
@@ -100,7 +112,7 @@ export class CoordinatorAgent {
       try {
         const stats = await this.stats();
         const res = await this.call((c) =>
-          c.registerNode({ nodeId: this.o.self.nodeId, address: this.o.self.address, zone: this.o.self.zone, stats }, { signal: this.signal }),
+          c.registerNode({ nodeId: this.o.self.nodeId, address: this.o.self.address, zone: this.o.self.zone, stats }, this.callOptions()),
         );
         this.membershipVersion = res.membershipVersion;
         if (res.heartbeatIntervalMs > 0) this.intervalMs = res.heartbeatIntervalMs;
@@ -122,7 +134,7 @@ export class CoordinatorAgent {
     let batch: string[] = [];
     let total = 0;
     const send = async (last: boolean) => {
-      await this.call((c) => c.reportChunks({ nodeId: this.o.self.nodeId, reportId, chunkIds: batch, last }, { signal: this.signal }));
+      await this.call((c) => c.reportChunks({ nodeId: this.o.self.nodeId, reportId, chunkIds: batch, last }, this.callOptions(REPORT_TIMEOUT_FACTOR)));
       total += batch.length;
       batch = [];
     };
@@ -150,7 +162,7 @@ export class CoordinatorAgent {
         const res = await this.call((c) =>
           c.heartbeat(
             { nodeId: this.o.self.nodeId, stats, knownMembershipVersion: this.membershipVersion, removedChunkIds, corruptChunkIds, copyOutcomes },
-            { signal: this.signal },
+            this.callOptions(),
           ),
         );
         this.membershipVersion = res.membershipVersion;
@@ -228,6 +240,10 @@ export class CoordinatorAgent {
       chunkCount: BigInt(u.chunkCount),
       activeTransfers: this.o.activeTransfers(),
     };
+  }
+
+  private callOptions(factor = 1): { signal: AbortSignal; timeoutMs: number } {
+    return { signal: this.signal, timeoutMs: factor * (this.o.callTimeoutMs ?? CALL_TIMEOUT_MS) };
   }
 
   /** One coordinator call, failing over between the configured coordinators per the pool's policy. */

@@ -45,3 +45,21 @@ it('queues writes beyond the limit and completes them all, without idle timeouts
   expect(results.every((r) => r.result.replicas[0]!.durable)).toBe(true);
   for (const [i, id] of ids.entries()) expect((await readFrom(pool, node, id)).equals(datas[i]!)).toBe(true);
 });
+
+it('a primary waits for a replica queued for a write slot (it sends keepalives) instead of dropping it', async () => {
+  const primary = await startDatanodeProcess({ name: 'dn-admission-primary', env: { DATANODE_REPLICA_IDLE_TIMEOUT: '2000' } });
+  try {
+    // Holds the replica's only write slot for about 6 s, well past the primary's 2 s replica idle timeout.
+    const holder = writeTo(pool, node, [], framesOf(random(4 * MiB), () => new Promise((r) => setTimeout(r, 1_500))));
+    await new Promise((r) => setTimeout(r, 300));
+    const data = random(2 * MiB);
+    // The client's own idle timeout is shorter still: the primary passes the replica's keepalives on.
+    const { result } = await writeTo(pool, primary, [node], framesOf(data), { idleTimeoutMs: 2_500 });
+    expect(result.replicas.map((r) => r.durable)).toEqual([true, true]);
+    expect((await readFrom(pool, node, result.chunkId)).equals(data)).toBe(true);
+    expect((await holder).result.replicas[0]!.durable).toBe(true);
+  } finally {
+    await primary.stop();
+    await rm(primary.dataDir, { recursive: true, force: true });
+  }
+});

@@ -12,7 +12,7 @@ export interface ReplicaForwardOptions {
   uploadId: string;
   windowFrames: number;
   idleTimeoutMs: number;
-  /** Called whenever the replica acknowledges more bytes. */
+  /** Called whenever the replica answers: more bytes acknowledged, or a keepalive while it waits for a write slot. */
   onProgress: () => void;
 }
 
@@ -29,6 +29,8 @@ export class ReplicaForward {
   private readonly queue: AsyncQueue<Uint8Array>;
   private readonly controller = new AbortController();
   private ackedBytes = 0;
+  /** When the replica last answered (or the forward started). */
+  private lastHeard = Date.now();
   private failure: DfsError | undefined;
   private readonly trailer: TrailerChecksum = {};
   readonly done: Promise<ReplicaResult>;
@@ -52,21 +54,32 @@ export class ReplicaForward {
 
   /**
    * Waits for room in the replica's queue; a failed replica takes nothing. A
-   * replica that takes nothing for the idle timeout (a connect that hangs on
-   * a silently dropped SYN never starts the stream's own watchdog) is dropped.
+   * replica that neither takes data nor answers for the idle timeout (a
+   * connect that hangs on a silently dropped SYN never starts the stream's
+   * own watchdog) is dropped. One that answers with keepalives (it is alive
+   * and waiting for one of its write slots) is waited for: dropping it would
+   * leave the chunk a copy short under exactly the load that is slowing it.
    */
   async push(data: Uint8Array): Promise<void> {
     if (!this.live) return;
+    const idleMs = this.options.idleTimeoutMs;
+    const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
+      const check = (): void => {
+        const quietMs = Date.now() - Math.max(this.lastHeard, started);
+        if (quietMs < idleMs) {
+          timer = setTimeout(check, idleMs - quietMs);
+          return;
+        }
         this.abort(
-          new DfsError(Code.DeadlineExceeded, `replica ${this.options.replica.address} took no data for ${this.options.idleTimeoutMs} ms`, {
+          new DfsError(Code.DeadlineExceeded, `replica ${this.options.replica.address} took no data and sent no answer for ${idleMs} ms`, {
             reason: 'IDLE_TIMEOUT',
           }),
         );
         resolve();
-      }, this.options.idleTimeoutMs);
+      };
+      timer = setTimeout(check, idleMs);
     });
     try {
       await Promise.race([this.queue.push(data), stalled]);
@@ -106,6 +119,7 @@ export class ReplicaForward {
         signal: this.controller.signal,
         onProgress: (n) => {
           this.ackedBytes = n;
+          this.lastHeard = Date.now();
           o.onProgress();
         },
       });

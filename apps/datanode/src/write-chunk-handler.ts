@@ -96,6 +96,8 @@ class PipelinedWrite {
   private readonly replicas: ReplicaForward[];
   private written = 0;
   private reported = 0;
+  /** When the client was last sent a progress message. */
+  private lastSent = Date.now();
   private wake: (() => void) | undefined;
   private changed = false;
   private outcome: { result?: WriteChunkResponse; error?: unknown } | undefined;
@@ -161,8 +163,13 @@ class PipelinedWrite {
       if (!this.changed) await new Promise<void>((resolve) => (this.wake = resolve));
       this.changed = false;
       const acked = this.ackedBytes();
-      if (acked > this.reported) {
+      // Without new bytes, a keepalive while the replicas answer (one waiting
+      // for a write slot sends one every KEEPALIVE_MS): the client must not
+      // time the write out for a replica that is alive but queued. Half the
+      // period, so that no answer is skipped for coming a little early.
+      if (acked > this.reported || Date.now() - this.lastSent >= KEEPALIVE_MS / 2) {
         this.reported = acked;
+        this.lastSent = Date.now();
         yield create(WriteChunkResponseSchema, { message: { case: 'progress', value: { bytesAcked: BigInt(acked) } } });
       }
       if (this.outcome) {
