@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readChunkStream } from '@dfs/streamer';
-import { MiB, chunkTraces, framesOf, random, readFrom, writeTo } from './test/chunk-client.js';
+import { MiB, chunkTraces, framesOf, random, readFrom, readRaw, writeTo } from './test/chunk-client.js';
 
 // Bad input over the real protocol: every case gets the right code, and
 // nothing stored is damaged.
@@ -104,13 +104,13 @@ describe('ReadChunk rejects', () => {
   });
 
   it('negative offsets and lengths (InvalidArgument)', async () => {
-    await expect(readFrom(pool, node, chunkId, { offset: -1 })).rejects.toMatchObject({ code: Code.InvalidArgument, reason: 'BAD_RANGE' });
-    await expect(readFrom(pool, node, chunkId, { offset: 0, length: -5 })).rejects.toMatchObject({ code: Code.InvalidArgument, reason: 'BAD_RANGE' });
+    await expect(readRaw(pool, node, chunkId, { offset: -1 })).rejects.toMatchObject({ code: Code.InvalidArgument, reason: 'BAD_RANGE' });
+    await expect(readRaw(pool, node, chunkId, { offset: 0, length: -5 })).rejects.toMatchObject({ code: Code.InvalidArgument, reason: 'BAD_RANGE' });
   });
 
   it('ranges past the end (OutOfRange)', async () => {
-    await expect(readFrom(pool, node, chunkId, { offset: 100_001 })).rejects.toMatchObject({ code: Code.OutOfRange });
-    await expect(readFrom(pool, node, chunkId, { offset: 99_000, length: 2_000 })).rejects.toMatchObject({ code: Code.OutOfRange });
+    await expect(readRaw(pool, node, chunkId, { offset: 100_001 })).rejects.toMatchObject({ code: Code.OutOfRange });
+    await expect(readRaw(pool, node, chunkId, { offset: 99_000, length: 2_000 })).rejects.toMatchObject({ code: Code.OutOfRange });
   });
 
   it('unknown chunk ids (NotFound) and malformed ones (InvalidArgument)', async () => {

@@ -53,7 +53,7 @@ describe('pipelined WriteChunk with R=3', () => {
     ] as const;
     for (const node of nodes) {
       for (const [offset, length] of ranges) {
-        const got = await readFrom(pool, node, chunkId, { offset, length });
+        const got = await readFrom(pool, node, chunkId, { offset, length, chunkSize: data.length });
         expect(got.equals(data.subarray(offset, length ? offset + length : undefined))).toBe(true);
       }
     }

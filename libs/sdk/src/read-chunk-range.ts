@@ -8,7 +8,8 @@ const PASSES = 2;
 
 /**
  * `length` bytes of a chunk from `offset`, verified block by block
- * (readChunkStream yields only bytes that matched their digests). A replica
+ * (readChunkStream yields only bytes of blocks that matched their digests,
+ * reading the blocks at the range's edges whole). A replica
  * that fails (down, stalled, holding damaged or other bytes) is replaced by
  * the next one, resuming at the first byte not yet yielded. Fails with
  * DataLoss when every replica had bad bytes or none at all, else with
@@ -38,6 +39,7 @@ export async function* readChunkRange(
           chunkId: chunk.chunkId,
           offset: pos,
           length: end - pos,
+          chunkSize: Number(chunk.size),
           expectedSha256: chunk.sha256,
           idleTimeoutMs: ctx.idleTimeoutMs,
           signal,

@@ -18,7 +18,7 @@ import { readChunkStream } from './read-chunk-stream.js';
 import { writeChunkStream } from './write-chunk-stream.js';
 
 /** An in-memory datanode built from the streamer's server side: the unit's neighbour. */
-function memoryNode(behaviour: { ackDelayMs?: number; stallAfterFrames?: number; corruptBlock?: number } = {}) {
+function memoryNode(behaviour: { ackDelayMs?: number; stallAfterFrames?: number; corruptBlock?: number; hangAfterResult?: boolean } = {}) {
   const stored = new Map<string, Buffer>();
   const stats = { maxUnacked: 0, canceled: 0 };
   const transport = createRouterTransport(({ service }) => {
@@ -45,6 +45,8 @@ function memoryNode(behaviour: { ackDelayMs?: number; stallAfterFrames?: number;
         yield create(WriteChunkResponseSchema, {
           message: { case: 'result', value: { chunkId: incoming.header.chunkId, size: BigInt(received), sha256: digest.sha256 } },
         });
+        // A node stopped (or cut off) between its result and the end of the stream.
+        if (behaviour.hangAfterResult) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
       },
       async *readChunk(req) {
         const data = Buffer.from(stored.get(req.chunkId)!);
@@ -134,6 +136,13 @@ describe('writeChunkStream → acceptChunkWrite', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it('returns the result once it arrives, without waiting for a node that then never ends the stream', async () => {
+    const node = memoryNode({ hangAfterResult: true });
+    const data = randomBytes(3 * 16 * 1024);
+    const { result } = await writeChunkStream(node.client, { chunkId: newChunkId(), frames: frameBytes(once(data), 16 * 1024), idleTimeoutMs: 200 });
+    expect(Number(result.size)).toBe(data.length);
+  });
+
   it('fails with DeadlineExceeded when the node never takes the stream (no request pulled, no answer)', async () => {
     // A peer whose stream never opens, or whose flow control never lets the first message through.
     const silent = {
@@ -196,8 +205,18 @@ describe('readChunkStream', () => {
 
   it('reads ranges that start and end inside blocks', async () => {
     const { client, chunkId } = await stored();
-    for (const [offset, length] of [[1, 10], [CHUNK_BLOCK_SIZE - 3, CHUNK_BLOCK_SIZE + 10], [100, 3 * CHUNK_BLOCK_SIZE], [2 * CHUNK_BLOCK_SIZE, 0]] as const) {
-      const got = await readAll(readChunkStream(client, { chunkId, offset, length }));
+    const ranges = [
+      [1, 10],
+      [CHUNK_BLOCK_SIZE - 3, CHUNK_BLOCK_SIZE + 10],
+      [100, 3 * CHUNK_BLOCK_SIZE],
+      [2 * CHUNK_BLOCK_SIZE, 0],
+      [5 * CHUNK_BLOCK_SIZE + 10, 100],
+      [5 * CHUNK_BLOCK_SIZE + 10, 1224],
+      [CHUNK_BLOCK_SIZE, CHUNK_BLOCK_SIZE],
+      [data.length, 0],
+    ] as const;
+    for (const [offset, length] of ranges) {
+      const got = await readAll(readChunkStream(client, { chunkId, offset, length, chunkSize: data.length }));
       expect(got.equals(data.subarray(offset, length ? offset + length : undefined))).toBe(true);
     }
   });
@@ -212,6 +231,27 @@ describe('readChunkStream', () => {
     const got = Buffer.concat(yielded);
     expect(got.length).toBe(2 * CHUNK_BLOCK_SIZE);
     expect(got.equals(data.subarray(0, got.length))).toBe(true);
+  });
+
+  it('checks the blocks a range covers only in part, and yields none of their bytes when one is corrupt', async () => {
+    // Block 1 is corrupt at its byte 5, inside the range, though the range covers only part of the block.
+    const { client, chunkId } = await stored({ corruptBlock: 1 });
+    const yielded: Uint8Array[] = [];
+    const run = async () => {
+      for await (const p of readChunkStream(client, { chunkId, offset: CHUNK_BLOCK_SIZE + 1, length: 10, chunkSize: data.length })) yielded.push(p);
+    };
+    await expect(run()).rejects.toMatchObject({ code: Code.DataLoss, reason: 'CORRUPT_CHUNK' });
+    expect(yielded).toEqual([]);
+  });
+
+  it('refuses bad ranges before asking the node: negative, past the end, or a length without the chunk size', async () => {
+    const { client, chunkId } = await stored();
+    const read = (o: { offset?: number; length?: number; chunkSize?: number }) => readAll(readChunkStream(client, { chunkId, ...o }));
+    await expect(read({ offset: -1 })).rejects.toMatchObject({ code: Code.InvalidArgument, reason: 'BAD_RANGE' });
+    await expect(read({ offset: 0, length: -5, chunkSize: data.length })).rejects.toMatchObject({ code: Code.InvalidArgument, reason: 'BAD_RANGE' });
+    await expect(read({ offset: 0, length: 10 })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(read({ offset: data.length + 1 })).rejects.toMatchObject({ code: Code.OutOfRange, reason: 'BAD_RANGE' });
+    await expect(read({ offset: data.length - 10, length: 20, chunkSize: data.length + 10 })).rejects.toMatchObject({ code: Code.DataLoss });
   });
 
   it('rejects a replica holding another version of the chunk', async () => {

@@ -142,11 +142,15 @@ export async function writeChunkStream(
       : undefined;
 
   let result: WriteChunkResult | undefined;
+  let ended = false;
   const responses = client.writeChunk(requests(), { signal: controller.signal, timeoutMs: options.timeoutMs })[Symbol.asyncIterator]();
   try {
     for (;;) {
       const next = await responses.next();
-      if (next.done) break;
+      if (next.done) {
+        ended = true;
+        break;
+      }
       const res = next.value;
       lastActivity = Date.now();
       if (res.message.case === 'progress') {
@@ -154,7 +158,11 @@ export async function writeChunkStream(
         window.ack(acked);
         options.onProgress?.(acked);
       } else if (res.message.case === 'result') {
+        // The last message: do not wait for the stream's end too, which a node
+        // stopped or cut off right after it would never send (the idle watchdog
+        // stands down once the result is in). Leaving ends the call.
         result = res.message.value;
+        break;
       }
     }
   } catch (err) {
@@ -172,7 +180,7 @@ export async function writeChunkStream(
     // source close: Connect stops pulling requests without returning them.
     controller.abort();
     // Let an aborted call settle, so Connect clears its deadline timer.
-    if (!result) void responses.next().catch(() => undefined);
+    if (!ended) void responses.next().catch(() => undefined);
     if (!sourceDone) void Promise.resolve(source.return?.()).catch(() => undefined);
   }
   if (!result || !trailerSent) {

@@ -1,7 +1,7 @@
 // Test helpers: drive datanodes through the real protocol.
 import { randomBytes } from 'node:crypto';
 import type { ClientPool } from '@dfs/client-pool';
-import { DatanodeService, newChunkId, type Replica } from '@dfs/proto';
+import { DatanodeService, callError, newChunkId, type Replica } from '@dfs/proto';
 import { frameBytes, readChunkStream, writeChunkStream, type WriteChunkStreamOptions } from '@dfs/streamer';
 import { filesUnder, type DatanodeProcess } from '@dfs/test-cluster';
 
@@ -42,9 +42,32 @@ export function writeTo(
   });
 }
 
-export async function readFrom(pool: ClientPool, node: DatanodeProcess, chunkId: string, range: { offset?: number; length?: number } = {}): Promise<Buffer> {
+export async function readFrom(
+  pool: ClientPool,
+  node: DatanodeProcess,
+  chunkId: string,
+  range: { offset?: number; length?: number; chunkSize?: number } = {},
+): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const p of readChunkStream(pool.client(DatanodeService, node.ready!.address), { chunkId, ...range, idleTimeoutMs: 10_000 })) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+/**
+ * The node's answer to exactly this range, frames' bytes concatenated, with no
+ * client-side checks (readChunkStream widens ranges to whole blocks): for
+ * tests of the node's own validation.
+ */
+export async function readRaw(pool: ClientPool, node: DatanodeProcess, chunkId: string, range: { offset: number; length?: number }): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  const req = { chunkId, offset: BigInt(range.offset), length: BigInt(range.length ?? 0) };
+  try {
+    for await (const res of pool.client(DatanodeService, node.ready!.address).readChunk(req, { timeoutMs: 10_000 })) {
+      if (res.message.case === 'frame') parts.push(res.message.value.data);
+    }
+  } catch (err) {
+    throw callError(err); // code and reason as the node sent them
+  }
   return Buffer.concat(parts);
 }
 
