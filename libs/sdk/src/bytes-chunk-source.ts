@@ -16,6 +16,7 @@ export function bytesChunkSource(data: Uint8Array): ChunkSource {
         offset,
         size: bytes.length,
         sha256: new ChunkHasher().update(bytes).digest().sha256,
+        origin: 'the buffer passed to upload()',
         read: (frameSize) => frames(bytes, frameSize),
         release: async () => undefined,
       };

@@ -8,6 +8,8 @@ export interface ChunkBody {
   size: number;
   /** The chunk checksum (SHA-256 over its 64 KiB block digests; see common.proto). */
   sha256: Uint8Array;
+  /** What holds the bytes, for messages: `local file /a/b`, `the buffer passed to upload()`. */
+  origin: string;
   /** The chunk's bytes from the start, in pieces of at most `frameSize`; may be called once per attempt. */
   read(frameSize: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
   /** Frees what holds the bytes (a spool file); called once the chunk is stored or abandoned. */

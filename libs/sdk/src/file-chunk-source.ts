@@ -1,4 +1,5 @@
 import type { Hash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ChunkHasher, Code, DfsError as WireError } from '@dfs/proto';
 import type { ChunkBody, ChunkSource } from './chunk-source.js';
@@ -20,9 +21,16 @@ export async function openFileChunkSource(path: string): Promise<ChunkSource> {
   } catch (err) {
     throw localFileError(err, `cannot read local file ${path}`);
   }
-  const before = await fh.stat();
+  let before: Stats;
+  try {
+    before = await fh.stat();
+  } catch (err) {
+    // Nobody else holds the handle yet: close it here or it leaks.
+    await fh.close().catch(() => undefined);
+    throw localFileError(err, `cannot read local file ${path}`);
+  }
   if (!before.isFile()) {
-    await fh.close();
+    await fh.close().catch(() => undefined);
     throw new WireError(Code.InvalidArgument, `${path} is not a regular file: upload files one by one`);
   }
   const size = before.size;
@@ -49,6 +57,7 @@ export async function openFileChunkSource(path: string): Promise<ChunkSource> {
         offset,
         size: length,
         sha256: hasher.digest().sha256,
+        origin: what,
         read: (frameSize, readSignal) => readFileRange(fh, offset, length, frameSize, readSignal, what),
         release: async () => undefined,
       };

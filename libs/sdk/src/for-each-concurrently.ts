@@ -8,9 +8,13 @@ import { Code, DfsError as WireError } from '@dfs/proto';
  * The first failure aborts the signal every task got, waits for the tasks in
  * flight to settle, closes the source and rethrows it; an abort of `signal`
  * does the same with Canceled. Tasks must honour the signal they are given.
+ * `items` may be a function of that signal: a producer blocked on its own
+ * input (a stalled stream) then stops on a failure of a task too, not only
+ * on the caller's abort, since the source's return() is only queued behind
+ * its pending step and never waited for.
  */
 export async function forEachConcurrently<T>(
-  items: AsyncIterable<T>,
+  items: AsyncIterable<T> | ((signal: AbortSignal) => AsyncIterable<T>),
   concurrency: number,
   task: (item: T, signal: AbortSignal) => Promise<void>,
   signal?: AbortSignal,
@@ -23,7 +27,7 @@ export async function forEachConcurrently<T>(
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  const source = items[Symbol.asyncIterator]();
+  const source = (typeof items === 'function' ? items(controller.signal) : items)[Symbol.asyncIterator]();
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   const fail = (error: unknown) => {

@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { chunkSha256 } from '@dfs/proto';
+import { createHash, randomBytes } from 'node:crypto';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Code, chunkSha256 } from '@dfs/proto';
 import { eventually } from '@dfs/test-cluster';
 import type { ChunkBody } from './chunk-source.js';
+import { openFileChunkSource } from './file-chunk-source.js';
 import { PlacementQueue } from './placement-queue.js';
 import { storeChunk, type ChunkWriteContext } from './store-chunk.js';
-import { KiB } from './test/sources.js';
+import { KiB, scratchDir } from './test/sources.js';
 import { useSdkCluster } from './test/use-sdk-cluster.js';
 
 // Chunk writes of every upload of a client share its maxChunkWrites slots,
@@ -30,6 +33,7 @@ function gatedBodies(count: number, size: number): { bodies: ChunkBody[]; open: 
       offset: index * size,
       size,
       sha256: chunkSha256(data),
+      origin: 'test bytes',
       async *read() {
         open.now++;
         open.most = Math.max(open.most, open.now);
@@ -96,5 +100,57 @@ describe('storeChunk', () => {
     open.release();
     await Promise.all(holders);
     expect(sdk.ctx.chunkWrites.inUse).toBe(0);
+  });
+});
+
+describe('storeChunk, when the datanodes find other bytes than the checksum says', () => {
+  it('fails with FailedPrecondition after one attempt, blaming no node, when the local file was rewritten in place after it was hashed', async () => {
+    const scratch = await scratchDir();
+    try {
+      const path = join(scratch.dir, 'edited.bin');
+      await writeFile(path, randomBytes(SMALL));
+      const source = await openFileChunkSource(path);
+      try {
+        const chunks = source.chunks(SMALL, createHash('sha256'), new AbortController().signal)[Symbol.asyncIterator]();
+        const body = (await chunks.next()).value as ChunkBody;
+        // Same size, other bytes: what an editor saving in place does.
+        const fh = await open(path, 'r+');
+        await fh.write(randomBytes(SMALL), 0, SMALL, 0);
+        await fh.close();
+        let reads = 0;
+        const w = await writeContext(1, SMALL);
+        const stored = storeChunk(w, { ...body, read: (frameSize, signal) => (reads++, body.read(frameSize, signal)) }, new AbortController().signal);
+        await expect(stored).rejects.toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining(`local file ${path} changed while it was being uploaded`) });
+        // One write, one read to check the source: not five writes, each blaming another node.
+        expect(reads).toBe(2);
+        expect([...w.failedNodes]).toEqual([]);
+        await chunks.return?.();
+      } finally {
+        await source.close();
+      }
+    } finally {
+      await scratch.cleanup();
+    }
+  });
+
+  it('still blames the node and writes elsewhere when the source is unchanged (bytes damaged on the way)', async () => {
+    const data = randomBytes(SMALL);
+    let reads = 0;
+    const body: ChunkBody = {
+      index: 0,
+      offset: 0,
+      size: SMALL,
+      sha256: chunkSha256(data),
+      origin: 'test bytes',
+      async *read() {
+        // Only the first write's bytes are damaged; the source itself holds the right ones.
+        yield ++reads === 1 ? randomBytes(SMALL) : data;
+      },
+      release: async () => undefined,
+    };
+    const w = await writeContext(1, SMALL);
+    const chunk = await storeChunk(w, body, new AbortController().signal);
+    expect(chunk.replicaNodeIds).toHaveLength(3);
+    expect(w.failedNodes.size).toBe(1);
   });
 });

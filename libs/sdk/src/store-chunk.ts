@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
-import { Code, CommittedChunkSchema, DEFAULT_FRAME_SIZE, DfsError as WireError, MIN_FRAME_SIZE, bytesEqual, type ChunkPlacement, type CommittedChunk } from '@dfs/proto';
+import { ChunkHasher, Code, CommittedChunkSchema, DEFAULT_FRAME_SIZE, DfsError as WireError, MIN_FRAME_SIZE, bytesEqual, type ChunkPlacement, type CommittedChunk } from '@dfs/proto';
 import { frameBytes, writeChunkStream } from '@dfs/streamer';
 import type { ChunkBody } from './chunk-source.js';
 import type { ClientContext } from './client-context.js';
@@ -42,7 +42,9 @@ export interface ChunkWriteContext {
  * replication is written again under a new chunk id on other nodes
  * (AllocateChunks excluding every node that failed in this upload), up to
  * MAX_CHUNK_ATTEMPTS writes. A write with at least the minimum of durable
- * copies is kept when no full set of other nodes can be had.
+ * copies is kept when no full set of other nodes can be had. Bytes that fail
+ * their checksum because the source changed after it was hashed end the
+ * chunk at once with FailedPrecondition, blaming no node.
  */
 export async function storeChunk(w: ChunkWriteContext, body: ChunkBody, signal: AbortSignal): Promise<CommittedChunk> {
   let placement = await w.placements.take(body.index, signal);
@@ -55,6 +57,12 @@ export async function storeChunk(w: ChunkWriteContext, body: ChunkBody, signal: 
     let acceptable: CommittedChunk | undefined;
     if ('error' in outcome) {
       if (signal.aborted || !REPLACEABLE.has(outcome.error.code)) throw outcome.error;
+      // The nodes check the bytes against the checksum taken when the chunk
+      // was read. A mismatch is damage on the way, or a source that changed
+      // since (a local file rewritten in place): then no node would ever
+      // take the bytes, and blaming this one would only drive other chunks
+      // off healthy nodes. Throws FailedPrecondition in that case.
+      if (outcome.error.code === Code.DataLoss) await checkSourceUnchanged(body, signal, outcome.error);
       lastError = outcome.error;
       w.failedNodes.add(placement.targets[0]!.nodeId);
     } else {
@@ -96,10 +104,36 @@ function unlessNoNodes(placement: ChunkPlacement): (err: unknown) => ChunkPlacem
 
 type WriteOutcome = { durable: string[] } | { error: WireError };
 
+/**
+ * Reads the chunk again from its source and throws FailedPrecondition if its
+ * bytes no longer match the checksum they were sent with (so the mismatch is
+ * the source's doing, not the node's). Costs one more read of the chunk, on
+ * this failure only. A source that shrank fails its read the same way.
+ */
+async function checkSourceUnchanged(body: ChunkBody, signal: AbortSignal, mismatch: WireError): Promise<void> {
+  const hasher = new ChunkHasher();
+  let size = 0;
+  for await (const piece of body.read(frameSizeOf(body), signal)) {
+    hasher.update(piece);
+    size += piece.length;
+  }
+  if (size !== body.size || !bytesEqual(hasher.digest().sha256, body.sha256)) {
+    throw new WireError(
+      Code.FailedPrecondition,
+      `${body.origin} changed while it was being uploaded (chunk ${body.index}, bytes ${body.offset} to ${body.offset + body.size}, no longer has the bytes it was hashed with); upload it again once it is no longer being written`,
+      { cause: mismatch },
+    );
+  }
+}
+
+function frameSizeOf(body: ChunkBody): number {
+  return Math.min(DEFAULT_FRAME_SIZE, Math.max(MIN_FRAME_SIZE, body.size));
+}
+
 async function writeOnce(w: ChunkWriteContext, body: ChunkBody, placement: ChunkPlacement, signal: AbortSignal): Promise<WriteOutcome> {
   const [primary, ...pipeline] = placement.targets;
   if (!primary) return { error: new WireError(Code.Internal, `chunk ${body.index}: the coordinator placed it on no node`) };
-  const frameSize = Math.min(DEFAULT_FRAME_SIZE, Math.max(MIN_FRAME_SIZE, body.size));
+  const frameSize = frameSizeOf(body);
   try {
     await w.ctx.chunkWrites.acquire(body.size, signal);
   } catch (err) {

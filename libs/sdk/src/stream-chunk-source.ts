@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ChunkHasher, Code, DfsError as WireError } from '@dfs/proto';
 import type { ChunkBody, ChunkSource } from './chunk-source.js';
 import { asBytes } from './as-bytes.js';
+import { untilAborted } from './for-each-concurrently.js';
 import { readFileRange } from './read-file-range.js';
 
 /**
@@ -20,34 +21,59 @@ import { readFileRange } from './read-file-range.js';
 export function streamChunkSource(source: AsyncIterable<unknown>): ChunkSource {
   let bytesRead = 0;
   let spoolDir: string | undefined;
+  // The chunk being spooled. Kept here, not in chunks(), so that close() can
+  // discard it even if chunks() has not finished unwinding: its cleanup runs
+  // on an abort, but nothing waits for it.
+  let spool: Spool | undefined;
 
+  /**
+   * `signal` must abort on the caller's abort and on any failure of the
+   * upload: the generator spends most of its life waiting for the stream's
+   * next piece, and it stops (freeing the stream and its spool file) only
+   * when that wait is cut short by the signal.
+   */
   async function* chunks(chunkSize: number, fileHash: Hash, signal: AbortSignal): AsyncGenerator<ChunkBody> {
     spoolDir ??= await mkdtemp(join(tmpdir(), 'dfs-upload-'));
-    let spool: Spool | undefined;
+    const pieces = source[Symbol.asyncIterator]();
+    let ended = false;
     let index = 0;
     try {
-      for await (const item of source) {
-        signal.throwIfAborted();
-        const piece = bytesOf(item);
+      for (;;) {
+        // Raced against the signal: a stalled stream (idle socket, pipe,
+        // stdin) may never produce its next piece, and the consumer's
+        // return() would only be queued behind this wait.
+        const next = await untilAborted(pieces.next(), signal);
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        const piece = bytesOf(next.value);
         fileHash.update(piece);
         for (let pos = 0; pos < piece.length; ) {
+          // A large piece takes several writes: do not spool on past an abort.
+          signal.throwIfAborted();
           spool ??= await Spool.create(join(spoolDir, `chunk-${index}`), index, bytesRead);
           const take = Math.min(chunkSize - spool.size, piece.length - pos);
           await spool.append(piece.subarray(pos, pos + take));
           pos += take;
           bytesRead += take;
           if (spool.size === chunkSize) {
-            yield await spool.complete();
+            // Handed over before the yield: from here the chunk's file is the
+            // consumer's to release, not this generator's to discard.
+            const body = await spool.complete();
             spool = undefined;
             index++;
+            yield body;
           }
         }
       }
       if (spool) {
-        yield await spool.complete();
+        const body = await spool.complete();
         spool = undefined;
+        yield body;
       }
     } finally {
+      if (!ended) stopSource(source, pieces);
       await spool?.discard();
     }
   }
@@ -60,14 +86,30 @@ export function streamChunkSource(source: AsyncIterable<unknown>): ChunkSource {
     chunks,
     finish: async () => undefined,
     async close() {
+      await spool?.discard();
       if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
     },
   };
 }
 
+/**
+ * Ends the reading of a stream that was not read to its end. A Readable's
+ * iterator destroys the stream on return(), but that iterator is an async
+ * generator, so its return() waits behind a pending next(): on a stalled
+ * stream, for ever. destroy() ends it at once (the pending next() then
+ * rejects, and nothing is waiting for it). Any other iterable can only be
+ * asked to stop; its return() is not waited for, for the same reason.
+ */
+function stopSource(source: AsyncIterable<unknown>, pieces: AsyncIterator<unknown>): void {
+  const stream = source as { destroy?: unknown };
+  if (typeof stream.destroy === 'function') (stream.destroy as () => void).call(source);
+  void Promise.resolve(pieces.return?.()).catch(() => undefined);
+}
+
 class Spool {
   size = 0;
   private readonly hasher = new ChunkHasher();
+  private discarded: Promise<void> | undefined;
 
   private constructor(
     private readonly path: string,
@@ -98,14 +140,19 @@ class Spool {
       offset,
       size,
       sha256: this.hasher.digest().sha256,
+      origin: `the temp file ${path} holding chunk ${index} of the stream`,
       read: (frameSize, signal) => readSpool(path, size, frameSize, signal, what),
       release: () => unlink(path).catch(() => undefined),
     };
   }
 
-  async discard(): Promise<void> {
-    await this.fh.close().catch(() => undefined);
-    await unlink(this.path).catch(() => undefined);
+  /** Closes and deletes the file; once, however many callers (chunks() unwinding, close()) ask. */
+  discard(): Promise<void> {
+    this.discarded ??= (async () => {
+      await this.fh.close().catch(() => undefined);
+      await unlink(this.path).catch(() => undefined);
+    })();
+    return this.discarded;
   }
 }
 

@@ -55,7 +55,10 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
     const fileHash = createHash('sha256');
     const writes = { ctx, uploadId, placements: new PlacementQueue(ctx, uploadId, created.placements, chunkCount), failedNodes: new Set<string>(), onProgress: progress.acked };
     await forEachConcurrently(
-      source.chunks(placedChunkSize, fileHash, signal),
+      // The tasks' signal, not the caller's: it also aborts when a chunk
+      // fails, so a source waiting on a stalled stream stops then too,
+      // instead of holding its spool file and the caller's stream.
+      (taskSignal) => source.chunks(placedChunkSize, fileHash, taskSignal),
       // More tasks than fit in the client's write slots would only wait (and
       // spool, and hold placements) without writing sooner.
       Math.min(requested, ctx.chunkWrites.fit(placedChunkSize)),
@@ -85,7 +88,11 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
     // A commit that failed on its own (not aborted) says why, also when an abort came meanwhile.
     throw DfsError.from(signal.aborted && !committing ? canceled(signal) : err);
   } finally {
-    await source.close();
+    // The outcome is decided by now (committed, or failed with its own
+    // error): failing to free a local handle or temp directory must not turn
+    // a committed upload into a rejection, nor hide why it failed. The SDK
+    // has no logger to report it to, so it is dropped.
+    await source.close().catch(() => undefined);
   }
 }
 

@@ -1,0 +1,34 @@
+import { promises as fsPromises } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Code } from '@dfs/proto';
+import { openFileChunkSource } from './file-chunk-source.js';
+import { scratchDir } from './test/sources.js';
+
+// A local file source's own handle. No cluster.
+describe('openFileChunkSource', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('closes the file it opened when it cannot stat it', async () => {
+    const scratch = await scratchDir();
+    try {
+      const path = join(scratch.dir, 'file.bin');
+      await fsPromises.writeFile(path, 'bytes');
+      // fstat right after open hardly fails for real (EIO on a failing disk,
+      // a network filesystem): the handle's stat() is made to fail instead.
+      const realOpen = fsPromises.open;
+      let handle: FileHandle | undefined;
+      jest.spyOn(fsPromises, 'open').mockImplementationOnce(async (...args: Parameters<typeof realOpen>) => {
+        handle = await realOpen(...args);
+        jest.spyOn(handle, 'stat').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error, fstat'), { code: 'EIO' }));
+        return handle;
+      });
+      await expect(openFileChunkSource(path)).rejects.toMatchObject({ code: Code.Unknown, message: expect.stringContaining(`cannot read local file ${path}`) });
+      expect(handle).toBeDefined();
+      // A closed FileHandle has no descriptor.
+      expect(handle!.fd).toBe(-1);
+    } finally {
+      await scratch.cleanup();
+    }
+  });
+});
