@@ -74,8 +74,16 @@ export class ChunkDeletions {
       if (entry.kind === 'file') {
         for await (const chunk of this.store.readChunks(entry.fileId)) this.track(t, chunk.chunkId, this.options.locate?.(chunk) ?? chunk.replicas);
       } else {
+        // Chunks of an aborted or expired upload, or placements its file did
+        // not use: none should be referenced. Checked anyway, because deleting
+        // a chunk a file uses loses data for good: one still referenced (a
+        // commit that raced the abort) is kept, and the bug is logged.
+        const kept = await this.store.referencedChunks(entry.chunkIds);
+        if (kept.size > 0) {
+          this.logger.error({ gcId: entry.gcId, reason: entry.reason, kept: kept.size, chunkIds: [...kept].slice(0, 10) }, 'GC entry names chunks that are still referenced; they are kept');
+        }
         const everyone = this.membership.nodes().map((n) => n.nodeId);
-        for (const id of entry.chunkIds) this.track(t, id, everyone);
+        for (const id of entry.chunkIds) if (!kept.has(id)) this.track(t, id, everyone);
       }
       await this.finishIfDone(t);
     }

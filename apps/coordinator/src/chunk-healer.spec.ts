@@ -3,6 +3,7 @@
 // in the e2e healing scenarios.
 import { createMembership, createMemoryMembershipStore, type Membership } from '@dfs/cluster';
 import { createMetadataStore, type ChunkRef, type FileRecord, type MetadataStore } from '@dfs/metadata';
+import { commitUpload } from '@dfs/metadata/testing';
 import { newChunkId, type NodeCommand } from '@dfs/proto';
 import pino from 'pino';
 import { ChunkHealer } from './chunk-healer.js';
@@ -27,7 +28,7 @@ async function cluster(zones: Record<string, string>): Promise<void> {
 
 async function commit(path: string, holders: string[][], replication = 3): Promise<{ file: FileRecord; chunks: ChunkRef[] }> {
   const chunks = holders.map((nodes, index) => ({ chunkId: newChunkId(), index, size: 1024, sha256: new Uint8Array(32), replicas: nodes }));
-  const { file } = await store.commitFile({ uploadId: newChunkId(), path, size: 1024 * chunks.length, sha256: new Uint8Array(32), chunkSize: 1024, replication, overwrite: false, chunks });
+  const { file } = await commitUpload(store, { uploadId: newChunkId(), path, size: 1024 * chunks.length, sha256: new Uint8Array(32), chunkSize: 1024, replication, overwrite: false, chunks });
   for (const c of chunks) for (const n of c.replicas) replicas.add(n, c.chunkId);
   return { file, chunks };
 }
@@ -234,6 +235,6 @@ describe('OrphanChunks', () => {
 
 async function commitFor(s: MetadataStore): Promise<{ chunks: ChunkRef[] }> {
   const chunks = [{ chunkId: newChunkId(), index: 0, size: 1, sha256: new Uint8Array(32), replicas: ['n1'] }];
-  await s.commitFile({ uploadId: newChunkId(), path: '/o', size: 1, sha256: new Uint8Array(32), chunkSize: 1024, replication: 1, overwrite: false, chunks });
+  await commitUpload(s, { uploadId: newChunkId(), path: '/o', size: 1, sha256: new Uint8Array(32), chunkSize: 1024, replication: 1, overwrite: false, chunks });
   return { chunks };
 }

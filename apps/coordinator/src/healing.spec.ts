@@ -4,6 +4,7 @@
 // after it are checked as they come.
 import { createMembership, createMemoryMembershipStore, type Membership } from '@dfs/cluster';
 import { createMetadataStore, type ChunkRef, type ListOptions, type ListPage, type MetadataStore } from '@dfs/metadata';
+import { commitUpload } from '@dfs/metadata/testing';
 import { newChunkId } from '@dfs/proto';
 import pino from 'pino';
 import { Healing } from './healing.js';
@@ -19,7 +20,7 @@ let openScan: () => void;
 
 async function commit(path: string, holders: string[], replication = 3): Promise<ChunkRef> {
   const chunk = { chunkId: newChunkId(), index: 0, size: 1024, sha256: new Uint8Array(32), replicas: holders };
-  await store.commitFile({ uploadId: newChunkId(), path, size: 1024, sha256: new Uint8Array(32), chunkSize: 1024, replication, overwrite: false, chunks: [chunk] });
+  await commitUpload(store, { uploadId: newChunkId(), path, size: 1024, sha256: new Uint8Array(32), chunkSize: 1024, replication, overwrite: false, chunks: [chunk] });
   return chunk;
 }
 

@@ -17,7 +17,7 @@ import {
   type CommittedChunk,
   type CreateUploadResponse,
 } from '@dfs/proto';
-import { namespaceHandlers } from './namespace-handlers.js';
+import { namespaceHandlers, type NamespaceOptions } from './namespace-handlers.js';
 import type { Placer } from './placer.js';
 
 // The namespace rules on the memory store, with a stand-in placer (the
@@ -28,6 +28,7 @@ const ctx = {} as HandlerContext;
 let store: MetadataStore;
 let live = 3;
 let handlers: ReturnType<typeof namespaceHandlers>;
+const options: NamespaceOptions = { defaultReplication: 3, minReplicas: 2, uploadTtlMs: 60_000, maxPlacementsPerCall: 4, now: Date.now };
 
 const placer: Placer = {
   liveCount: () => live,
@@ -44,15 +45,15 @@ const placer: Placer = {
 beforeEach(async () => {
   store = await createMetadataStore({ backend: 'memory' });
   live = 3;
-  handlers = namespaceHandlers(store, placer, { defaultReplication: 3, minReplicas: 2, uploadTtlMs: 60_000, maxPlacementsPerCall: 4, now: Date.now });
+  handlers = namespaceHandlers(store, placer, options);
 });
 
 afterEach(() => store.close());
 
 const createUpload = (init: Record<string, unknown>) => handlers.createUpload!(create(CreateUploadRequestSchema, init as never), ctx) as Promise<CreateUploadResponse>;
 
-async function commitFile(path: string, size = 3 * KiB): Promise<CreateUploadResponse> {
-  const up = await createUpload({ path, size: BigInt(size), chunkSize: BigInt(KiB) });
+/** The CommitUpload request of an upload whose every placed chunk was written. */
+function commitRequest(up: CreateUploadResponse, size: number) {
   const chunks = up.placements.map((p) => ({
     chunkId: p.chunkId,
     index: p.index,
@@ -60,7 +61,12 @@ async function commitFile(path: string, size = 3 * KiB): Promise<CreateUploadRes
     sha256: new Uint8Array(32),
     replicaNodeIds: p.targets.map((t) => t.nodeId),
   })) as CommittedChunk[];
-  await handlers.commitUpload!(create(CommitUploadRequestSchema, { uploadId: up.uploadId, chunks, fileSha256: new Uint8Array(32), size: BigInt(size) }), ctx);
+  return create(CommitUploadRequestSchema, { uploadId: up.uploadId, chunks, fileSha256: new Uint8Array(32), size: BigInt(size) });
+}
+
+async function commitFile(path: string, size = 3 * KiB): Promise<CreateUploadResponse> {
+  const up = await createUpload({ path, size: BigInt(size), chunkSize: BigInt(KiB) });
+  await handlers.commitUpload!(commitRequest(up, size), ctx);
   return up;
 }
 
@@ -157,6 +163,29 @@ describe('namespace reads and changes', () => {
     expect(await code(handlers.rename!(create(RenameRequestSchema, { from: '/', to: '/x' }), ctx))).toBe(Code.InvalidArgument);
     expect(await code(handlers.delete!(create(DeleteRequestSchema, { path: '/d' }), ctx))).not.toBe('ok'); // a tree needs recursive
     expect(Number((await handlers.delete!(create(DeleteRequestSchema, { path: '/d', recursive: true }), ctx)).filesDeleted)).toBe(2);
+  });
+
+  it('refuses a commit whose upload is aborted between its check and the commit (NotFound): no file, and its chunks queued for deletion', async () => {
+    const up = await createUpload({ path: '/raced', size: BigInt(2 * KiB), chunkSize: BigInt(KiB) });
+    // CommitUpload reads the upload, then an AbortUpload (or the expiry sweep) removes it before the commit.
+    const racing = Object.assign(Object.create(store) as MetadataStore, {
+      getUpload: async (uploadId: string) => {
+        const stale = await store.getUpload(uploadId);
+        await store.abortUpload(uploadId, 'aborted');
+        return stale;
+      },
+    });
+    const committed = jest.fn();
+    const raced = namespaceHandlers(racing, placer, { ...options, onCommitted: committed });
+    expect(await code(raced.commitUpload!(commitRequest(up, 2 * KiB), ctx))).toBe(Code.NotFound);
+    expect(await code(handlers.stat!(create(StatRequestSchema, { path: '/raced' }), ctx))).toBe(Code.NotFound);
+    expect(await store.getFile('/raced')).toBeUndefined();
+    expect(await store.getCommittedUpload(up.uploadId)).toBeUndefined();
+    expect(committed).not.toHaveBeenCalled();
+    const ids = up.placements.map((p) => p.chunkId);
+    const queued = (await store.peekGc(10)).flatMap((e) => (e.kind === 'chunks' && e.reason === 'aborted' ? e.chunkIds : []));
+    expect(queued.sort()).toEqual([...ids].sort());
+    expect(await store.referencedChunks(ids)).toEqual(new Set());
   });
 
   it('rejects a commit for an unknown upload, and one that misses a chunk', async () => {

@@ -22,6 +22,10 @@ export function uploadNotFoundError(uploadId: string): DfsError {
   return new DfsError(Code.NotFound, `upload ${uploadId} does not exist (committed, aborted or expired): start a new upload`);
 }
 
+export function committedThenPurgedError(uploadId: string, fileId: string): DfsError {
+  return new DfsError(Code.FailedPrecondition, `upload ${uploadId} was committed as file ${fileId}, which has since been deleted: start a new upload`);
+}
+
 export function badChunkListError(detail: string): DfsError {
   return new DfsError(Code.InvalidArgument, `bad chunk list: ${detail}; list chunks in index order 0..n-1`);
 }

@@ -139,9 +139,11 @@ export interface MetadataStore {
    * replaces it cleanly (overwrite) — never a mix. Idempotent on uploadId.
    * A path that is a directory (has files below it), or lies below a file,
    * is FailedPrecondition. Indexes not 0..n-1 in order are InvalidArgument.
-   * The upload record need not exist (the caller checks it); if it does, its
-   * placed or abandoned chunks that the file does not use go to the GC queue.
-   * A failed commit changes nothing (the upload stays open).
+   * The upload must still be open: once it was aborted or expired (its
+   * chunks queued for deletion) the commit is NotFound, checked atomically
+   * with the commit itself. Its placed or abandoned chunks that the file does
+   * not use go to the GC queue. A failed commit changes nothing (the upload
+   * stays open).
    */
   commitFile(input: CommitInput): Promise<CommitResult>;
   /**
@@ -180,7 +182,11 @@ export interface MetadataStore {
    * record lists placements by index.
    */
   placeChunks(uploadId: string, placements: Placement[], expiresAt: Date): Promise<UploadRecord>;
-  /** Removes the upload; its chunks (placed and abandoned) go to the GC queue. Returns undefined if it was not there. */
+  /**
+   * Removes the upload; its chunks (placed and abandoned) go to the GC queue.
+   * Returns undefined if it was not there, or, with reason 'expired', if its
+   * expiresAt has not passed (it was extended after it was listed as expired).
+   */
   abortUpload(uploadId: string, reason: 'aborted' | 'expired'): Promise<UploadRecord | undefined>;
   /** Uploads whose expiresAt is before `now`, oldest first. */
   expiredUploads(now: Date, limit: number): Promise<UploadRecord[]>;

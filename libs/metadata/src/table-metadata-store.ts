@@ -9,6 +9,7 @@ import { listPage } from './list-paging.js';
 import {
   badChunkListError,
   belowFileError,
+  committedThenPurgedError,
   fileExistsError,
   isDirectoryError,
   notFoundError,
@@ -76,14 +77,22 @@ export abstract class TableMetadataStore implements MetadataStore {
   }
 
   async getCommittedUpload(uploadId: string): Promise<FileRecord | undefined> {
-    return this.read(() => this.tables.getCommitted(uploadId));
+    return this.read(() => {
+      const done = this.tables.getCommitted(uploadId);
+      return done && !this.purged(done) ? done : undefined;
+    });
   }
 
   async commitFile(input: CommitInput): Promise<CommitResult> {
     checkChunkList(input.chunks);
     return this.write((t) => {
       const done = t.getCommitted(input.uploadId);
+      if (done && this.purged(done)) throw committedThenPurgedError(input.uploadId, done.fileId);
       if (done) return { file: done, alreadyCommitted: true };
+      // Checked here, in the commit's own transaction: an abort or expiry that
+      // won the race has queued the upload's chunks for deletion.
+      const upload = t.getUpload(input.uploadId);
+      if (!upload) throw uploadNotFoundError(input.uploadId);
       this.checkFileTarget(input.path);
       const existing = t.getFile(input.path);
       if (existing && !input.overwrite) throw fileExistsError(input.path);
@@ -102,14 +111,11 @@ export abstract class TableMetadataStore implements MetadataStore {
       t.putChunks(file.fileId, input.chunks);
       t.putFile(file);
       if (existing) t.enqueueGc({ kind: 'file', fileId: existing.fileId, reason: 'overwritten', enqueuedAt: new Date(now) });
-      const upload = t.getUpload(input.uploadId);
-      if (upload) {
-        // Placements the file does not use (re-placed or never written) would otherwise leak.
-        const used = new Set(input.chunks.map((c) => c.chunkId));
-        const unused = [...upload.placements.map((p) => p.chunkId), ...upload.abandonedChunkIds].filter((id) => !used.has(id));
-        if (unused.length > 0) t.enqueueGc({ kind: 'chunks', chunkIds: unused, reason: 'replaced-placement', enqueuedAt: new Date(now) });
-        t.deleteUpload(input.uploadId);
-      }
+      // Placements the file does not use (re-placed or never written) would otherwise leak.
+      const used = new Set(input.chunks.map((c) => c.chunkId));
+      const unused = [...upload.placements.map((p) => p.chunkId), ...upload.abandonedChunkIds].filter((id) => !used.has(id));
+      if (unused.length > 0) t.enqueueGc({ kind: 'chunks', chunkIds: unused, reason: 'replaced-placement', enqueuedAt: new Date(now) });
+      t.deleteUpload(input.uploadId);
       t.putCommitted(input.uploadId, file, now);
       t.pruneCommitted(now - COMMIT_MEMORY_MS);
       return existing ? { file, replaced: existing, alreadyCommitted: false } : { file, alreadyCommitted: false };
@@ -209,6 +215,7 @@ export abstract class TableMetadataStore implements MetadataStore {
     return this.write((t) => {
       const upload = t.getUpload(uploadId);
       if (!upload) return undefined;
+      if (reason === 'expired' && upload.expiresAt.getTime() >= Date.now()) return undefined;
       t.deleteUpload(uploadId);
       const chunkIds = [...upload.placements.map((p) => p.chunkId), ...upload.abandonedChunkIds];
       if (chunkIds.length > 0) t.enqueueGc({ kind: 'chunks', chunkIds, reason, enqueuedAt: new Date() });
@@ -297,6 +304,11 @@ export abstract class TableMetadataStore implements MetadataStore {
   }
 
   // ---- helpers ----
+
+  /** Deleted and its chunk list purged by GC (what etcd sees as its file record gone). */
+  private purged(file: FileRecord): boolean {
+    return !this.tables.isLiveFile(file.fileId) && this.tables.readChunks(file.fileId, 0, 1).length === 0;
+  }
 
   protected read<T>(op: () => T): T {
     this.checkOpen();

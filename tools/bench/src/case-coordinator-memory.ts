@@ -6,7 +6,7 @@ import { CoordinatorService, DfsError, NodeState, newChunkId } from '@dfs/proto'
 import { eventually } from '@dfs/test-cluster';
 import { withBenchCoordinator } from './bench-coordinator.js';
 import { MiB, type CaseContext } from './case-context.js';
-import { commitInput } from './commit-input.js';
+import { commitInput, uploadFor } from './commit-input.js';
 import { startFakeDatanodes } from './fake-datanodes.js';
 import { inParallel } from './in-parallel.js';
 import { procMemory } from './proc-memory.js';
@@ -26,10 +26,11 @@ const pathOf = (i: number) => `/m/d${Math.floor(i / 1000)}/f${i % 1000}`;
  * three (simulated) datanodes, as after a restart of the coordinator:
  *
  * 1. The files are committed straight into the coordinator's metadata
- *    store (the same library and schema it uses), before it starts.
- *    Through CreateUpload + CommitUpload they would take about an hour on
- *    this machine (~300 files/s measured), and RPCs add nothing to what is
- *    stored.
+ *    store (the same library and schema it uses), before it starts: each
+ *    upload opened (createUpload) and then committed (commitFile), as
+ *    CreateUpload and CommitUpload do. Through the RPCs they would take
+ *    about an hour on this machine (~300 files/s measured), and RPCs add
+ *    nothing to what is stored.
  * 2. The coordinator starts on that store; three simulated datanodes
  *    register and each reports every chunk (10,000 ids per ReportChunks,
  *    as a datanode does), which fills the coordinator's in-memory replica
@@ -56,7 +57,12 @@ export async function runCoordinatorMemoryCase(ctx: CaseContext): Promise<void> 
     try {
       for (let i = 0; i < files; i += 200) {
         const batch = Array.from({ length: Math.min(200, files - i) }, (_, j) => commitInput(pathOf(i + j), nodeIds, newChunkId()));
-        await Promise.all(batch.map((input) => store.commitFile(input)));
+        await Promise.all(
+          batch.map(async (input) => {
+            await store.createUpload(uploadFor(input));
+            await store.commitFile(input);
+          }),
+        );
         for (const input of batch) chunkIds.push(input.chunks[0]!.chunkId);
       }
     } finally {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code } from '@dfs/proto';
 import { describeMetadataContract } from '../testing/index.js';
-import { commitInput, expectCode, nodeRecord, putFile, uploadRecord } from '../testing/contract-fixtures.js';
+import { commitInput, expectCode, nodeRecord, openUpload, putFile, uploadRecord } from '../testing/contract-fixtures.js';
 import { EmbeddedMetadataStore } from './embedded-metadata-store.js';
 
 const dirs: string[] = [];
@@ -62,7 +62,9 @@ describe('EmbeddedMetadataStore', () => {
 
   it('answers writes queued before close, then refuses new ones (Unavailable)', async () => {
     const store = await EmbeddedMetadataStore.open(await tempDir());
-    const pending = store.commitFile(commitInput('/late'));
+    const late = commitInput('/late');
+    await openUpload(store, late);
+    const pending = store.commitFile(late);
     await store.close();
     expect((await pending).file.path).toBe('/late');
     await expectCode(store.getFile('/late'), Code.Unavailable);
@@ -79,8 +81,10 @@ describe('EmbeddedMetadataStore', () => {
       await store.placeChunks(placed.uploadId, [{ index: 0, chunkId: 'f'.repeat(32), nodeIds: ['n1'] }], new Date(Date.now() + 60_000));
       expect(store.commitStats).toEqual({ durable: before.durable, deferred: before.deferred + 3 });
 
-      await Promise.all([store.createUpload(uploadRecord('/d')), store.putNode(nodeRecord('n1'))]);
-      await store.commitFile(commitInput('/e'));
+      // The upload of /e is created in that same durable transaction.
+      const e = commitInput('/e');
+      await Promise.all([store.createUpload(uploadRecord('/d')), store.putNode(nodeRecord('n1')), openUpload(store, e)]);
+      await store.commitFile(e);
       expect(store.commitStats).toEqual({ durable: before.durable + 2, deferred: before.deferred + 3 });
       // Everything reads back, deferred or not.
       expect((await store.getUpload(placed.uploadId))?.placements.map((p) => p.chunkId)).toContain('f'.repeat(32));

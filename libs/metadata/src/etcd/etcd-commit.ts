@@ -8,11 +8,12 @@ import { Code, DfsError, ancestorsOf } from '@dfs/proto';
 import type { ChunkRef, CommitInput, CommitResult, FileRecord } from '../metadata-store.js';
 import { decodeChunks, decodeFile, encodeChunks, encodeFile, encodeGc } from './etcd-codec.js';
 import { gcSuffix, retryCas, runLimited, type EtcdContext } from './etcd-context.js';
-import type { IKeyValue, IRequestOp } from 'etcd3';
+import type { IRequestOp } from 'etcd3';
 import { CHUNK_BATCH, DIR_MARKER, keys } from './etcd-keys.js';
 import { toNumber } from './etcd-kv.js';
 import { clearOfJobs, fenceCompares, fenceReads } from './etcd-tree-job.js';
 import { endSessionOps, gcChunkOps, readUpload } from './etcd-uploads.js';
+import { committedThenPurgedError, uploadNotFoundError } from '../metadata-errors.js';
 
 /** Chunk lists up to this size go into the commit transaction itself (one round trip). */
 const INLINE_CHUNKS = 24;
@@ -48,6 +49,9 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
 
   // Whether our pre-written chunk list is in use (or handled): otherwise it is discarded below.
   let settled = false;
+  // What the last attempt would commit: etcd3 re-sends a transaction whose reply was
+  // lost, and the re-sent one then finds our own commit (see `winner` below).
+  let attempted: { file: FileRecord; replaced?: FileRecord; leaseId: string; upload: SentUpload } | undefined;
   try {
     const reads: IRequestOp[] = [
       kv.getOp(keys.file(input.path)),
@@ -57,13 +61,15 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
       ...ancestors.map((a) => kv.getOp(keys.file(a))),
       ...fenceReads(ctx, [input.path]),
     ];
-    // First attempt guesses "new path, no upload": one round trip when right. When the
-    // guess (or a later read) is stale, the failed transaction returns fresh reads.
-    let observed: (IKeyValue | undefined)[] = [];
+    // A failed swap returns fresh reads for the next attempt.
+    let observed = (await kv.txn([], reads)).responses.map((r) => r.response_range.kvs[0]);
     const result = await retryCas(`commit of ${input.path}`, async () => {
       const [existingKv, uploadKv, doneKv, belowKv, ...rest] = observed;
       const ancestorKvs = rest.slice(0, ancestors.length);
       if (doneKv) return { winner: doneKv.value.toString('utf8') };
+      // Aborted or expired (its chunks are queued for deletion): the swap below
+      // compares the upload's revision, so this holds at the commit itself.
+      if (!uploadKv) throw uploadNotFoundError(input.uploadId);
       if (!(await clearOfJobs(ctx, rest.slice(ancestors.length)))) {
         // A tree delete or rename touches this path: it has been helped to its end (or is about to start); read again.
         observed = (await kv.txn([], reads)).responses.map((r) => r.response_range.kvs[0]);
@@ -81,7 +87,7 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
         throw new DfsError(Code.AlreadyExists, `${input.path} already exists (file ${replaced.fileId}): commit with overwrite to replace it`);
       }
       // Placements are read after the header; a change to them moves the header, which the swap compares.
-      const stored = uploadKv ? await readUpload(ctx, input.uploadId, { key: '', value: uploadKv.value, mod: toNumber(uploadKv.mod_revision) }) : undefined;
+      const stored = (await readUpload(ctx, input.uploadId, { key: '', value: uploadKv.value, mod: toNumber(uploadKv.mod_revision) }))!;
       const ops: IRequestOp[] = [
         kv.put(keys.file(input.path), encodeFile(file)),
         kv.put(keys.child(input.path), encodeFile(file)),
@@ -94,15 +100,14 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
       ];
       const now = Date.now();
       if (replaced) ops.push(kv.put(keys.gc(now, gcSuffix()), encodeGc({ kind: 'files', fileIds: [replaced.fileId], reason: 'overwritten', enqueuedAt: now })));
-      if (stored) {
-        const kept = new Set(input.chunks.map((c) => c.chunkId));
-        const unused = [...stored.upload.placements.map((p) => p.chunkId), ...stored.upload.abandonedChunkIds].filter((id) => !kept.has(id));
-        ops.push(...endSessionOps(ctx, stored.upload), ...gcChunkOps(ctx, unused, 'replaced-placement'));
-      }
+      const kept = new Set(input.chunks.map((c) => c.chunkId));
+      const unused = [...stored.upload.placements.map((p) => p.chunkId), ...stored.upload.abandonedChunkIds].filter((id) => !kept.has(id));
+      ops.push(...endSessionOps(ctx, stored.upload), ...gcChunkOps(ctx, unused, 'replaced-placement'));
+      attempted = { file, replaced, leaseId: stored.leaseId, upload: { mod: toNumber(uploadKv.mod_revision), value: uploadKv.value, leaseId: stored.leaseId } };
       const res = await kv.txn(
         [
           kv.modIs(keys.file(input.path), existingKv ? toNumber(existingKv.mod_revision) : 0),
-          kv.modIs(keys.upload(input.uploadId), uploadKv ? toNumber(uploadKv.mod_revision) : 0),
+          kv.modIs(keys.upload(input.uploadId), toNumber(uploadKv.mod_revision)),
           kv.absent(keys.committed(input.uploadId)),
           kv.noneUnder(keys.filesBelow(input.path)),
           ...ancestors.map((a) => kv.absent(keys.file(a))),
@@ -116,9 +121,15 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
         return undefined;
       }
       settled = true;
-      if (stored) void kv.revokeLease(stored.leaseId);
+      void kv.revokeLease(stored.leaseId);
       return { file, replaced };
     });
+    if (result.winner === fileId && attempted) {
+      // Our own transaction, applied although its reply was lost: the commit is ours.
+      settled = true;
+      void kv.revokeLease(attempted.leaseId);
+      return { file: attempted.file, replaced: attempted.replaced, alreadyCommitted: false };
+    }
     if (result.winner !== undefined) {
       // The same upload was committed concurrently (a retry racing its original): drop
       // our copy of the list and point the chunks back at the winner's file.
@@ -131,8 +142,47 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
     }
     return { file: result.file, replaced: result.replaced, alreadyCommitted: false };
   } finally {
-    if (!settled && !inline) await kv.call(() => discardChunkList(ctx, fileId, input.chunks)).catch(() => undefined);
+    if (!settled && !inline) await kv.call(() => cleanUpPreWrite(ctx, fileId, input, attempted?.upload)).catch(() => undefined);
   }
+}
+
+/** The upload header a commit transaction compared (and so depends on). */
+interface SentUpload {
+  mod: number;
+  value: Buffer;
+  leaseId: string;
+}
+
+/**
+ * After a commit that failed with its chunk list pre-written under `fileId`.
+ * The failure may be ambiguous: a commit transaction sent may have applied
+ * with its reply lost, or may still apply (queued in etcd). So it is fenced
+ * off first: the upload header, rewritten unchanged, gets a mod revision
+ * past the one that transaction compares, and it can no longer apply. Then
+ * the committed marker decides: ours, and the list is the file's; another
+ * attempt's at the same upload, and the chunks point back at it (our
+ * pre-write took their owner keys); none, and the list is discarded. An
+ * error here (etcd still unreachable) leaves the list: a leak, never a loss.
+ */
+async function cleanUpPreWrite(ctx: EtcdContext, fileId: string, input: CommitInput, sent: SentUpload | undefined): Promise<void> {
+  const { kv } = ctx;
+  if (sent) {
+    // Fails when the marker exists (a commit applied) or the header moved (the
+    // upload changed or ended): either way no transaction of ours can apply later.
+    await kv.txn(
+      [kv.absent(keys.committed(input.uploadId)), kv.modIs(keys.upload(input.uploadId), sent.mod)],
+      [kv.put(keys.upload(input.uploadId), sent.value, sent.leaseId)],
+    );
+  }
+  const done = await kv.get(keys.committed(input.uploadId));
+  const winner = done?.value.toString('utf8');
+  if (winner === fileId) return;
+  if (winner !== undefined) {
+    await ctx.kv.txn([], [ctx.kv.delPrefix(keys.fileAll(fileId))]);
+    await writeOps(ctx, ownerOps(ctx, winner, input.chunks));
+    return;
+  }
+  await discardChunkList(ctx, fileId, input.chunks);
 }
 
 /** Yields a file's chunks in index order, a few batch keys per request. */
@@ -162,9 +212,7 @@ export async function getCommittedUpload(ctx: EtcdContext, uploadId: string): Pr
 
 async function alreadyCommitted(ctx: EtcdContext, fileId: string, uploadId: string): Promise<CommitResult> {
   const meta = await ctx.kv.get(keys.fileMeta(fileId));
-  if (!meta) {
-    throw new DfsError(Code.FailedPrecondition, `upload ${uploadId} was committed as file ${fileId}, which has since been deleted: start a new upload`);
-  }
+  if (!meta) throw committedThenPurgedError(uploadId, fileId);
   const file = decodeFile(meta.value);
   // The record at commit, with the path it has now if it is still live there or was renamed.
   return { file, alreadyCommitted: true };

@@ -1,11 +1,16 @@
 // The etcd store against a real etcd (one server for the file, a fresh key
 // prefix per store). The shared contract suite runs here, plus the parts only
-// etcd has: leases, spread chunk lists, compare-and-swap races, txn limits.
+// etcd has: leases, spread chunk lists, compare-and-swap races, txn limits,
+// transactions applied whose reply was lost.
 import { startEtcd, type EtcdServer } from '@dfs/test-cluster';
 import { Code, newChunkId } from '@dfs/proto';
+import { GRPCUnavailableError, type ITxnResponse } from 'etcd3';
 import type { ChunkRef, CommitInput, ListPage, MetadataStore, UploadRecord } from '../metadata-store.js';
+import { allChunks, allGc, commitUpload, expectCode, openUpload } from '../testing/contract-fixtures.js';
 import { describeMetadataContract } from '../testing/metadata-contract.js';
-import { openEtcdMetadataStore, type EtcdMetadataStoreOptions } from './etcd-metadata-store.js';
+import { keys } from './etcd-keys.js';
+import type { EtcdKv } from './etcd-kv.js';
+import { openEtcdMetadataStore, type EtcdMetadataStore, type EtcdMetadataStoreOptions } from './etcd-metadata-store.js';
 
 let etcd: EtcdServer | undefined;
 let seq = 0;
@@ -20,7 +25,7 @@ afterAll(async () => {
   await etcd?.stop();
 });
 
-async function open(options: Partial<EtcdMetadataStoreOptions> = {}): Promise<MetadataStore> {
+async function open(options: Partial<EtcdMetadataStoreOptions> = {}): Promise<EtcdMetadataStore> {
   const store = await openEtcdMetadataStore({ endpoints: [etcd!.endpoint], prefix: `t${process.pid}-${seq++}`, ...options });
   opened.push(store);
   return store;
@@ -64,6 +69,8 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
   it('lets exactly one of two racing large commits win and discards the loser’s chunk list', async () => {
     const store = await open();
     const [a, b] = [input('/race', 300), input('/race', 300)];
+    // Uploads that placed nothing: what holds the loser's chunks below is only what its commit wrote.
+    for (const i of [a, b]) await openUpload(store, i, { placements: [] });
     const results = await Promise.allSettled([store.commitFile(a), store.commitFile(b)]);
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
@@ -76,6 +83,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
   it('keeps the chunks of a large commit referenced when a retry races the original', async () => {
     const store = await open();
     const big = input('/twice', 300);
+    await openUpload(store, big);
     const [a, b] = await Promise.all([store.commitFile(big), store.commitFile(big)]);
     expect([a.alreadyCommitted, b.alreadyCommitted].sort()).toEqual([false, true]);
     expect(b.file.fileId).toBe(a.file.fileId);
@@ -137,7 +145,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     const store = await open({ prefix, beforeTreeBatch: crash });
     // More files than one batch (a page of 1,000), so the crash leaves some moved and some not.
     const paths = Array.from({ length: 1200 }, (_, i) => `/src/d${i % 4}/f${String(i).padStart(4, '0')}`);
-    for (let i = 0; i < paths.length; i += 200) await Promise.all(paths.slice(i, i + 200).map((p) => store.commitFile(input(p, 1))));
+    for (let i = 0; i < paths.length; i += 200) await Promise.all(paths.slice(i, i + 200).map((p) => commitUpload(store, input(p, 1))));
     const ids = new Map(await Promise.all(paths.map(async (p) => [p, (await store.getFile(p))!.fileId] as const)));
 
     await expect(store.rename('/src', '/dst')).rejects.toThrow('simulated crash');
@@ -148,7 +156,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     expect(moved.map((f) => f?.path)).toEqual(paths.map((p) => p.replace('/src/', '/dst/')));
     expect(await Promise.all(paths.map((p) => store.getFile(p)))).toEqual(paths.map(() => undefined));
     // A commit into the moving tree waits for the job (helping it), then lands beside the moved files.
-    await expect(store.commitFile(input('/src/d0/f0000', 1))).resolves.toMatchObject({ alreadyCommitted: false });
+    await expect(commitUpload(store, input('/src/d0/f0000', 1))).resolves.toMatchObject({ alreadyCommitted: false });
     expect((await store.list('/dst', { recursive: true, limit: 2000 })).entries).toHaveLength(1200);
     expect(shownTop(await store.list('/'))).toEqual(['d:/dst', 'd:/src']);
 
@@ -170,7 +178,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     });
     // More than one batch of the rename (1,000 files), so some files are moved and the rest wait behind a running fence.
     const inputs = Array.from({ length: 1200 }, (_, i) => input(`/src/d${i % 4}/f${String(i).padStart(4, '0')}`, 1));
-    for (let i = 0; i < inputs.length; i += 200) await Promise.all(inputs.slice(i, i + 200).map((c) => store.commitFile(c)));
+    for (let i = 0; i < inputs.length; i += 200) await Promise.all(inputs.slice(i, i + 200).map((c) => commitUpload(store, c)));
     await expect(store.rename('/src', '/dst')).rejects.toThrow('simulated crash');
     const ids = inputs.map((c) => c.chunks[0]!.chunkId);
     const batched = await store.liveFilesOfChunks(ids);
@@ -190,7 +198,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     const mover = await open({ prefix, beforeTreeBatch: () => new Promise((r) => setTimeout(r, 5)) });
     const reader = await open({ prefix });
     const count = 2500; // three batches of up to 1,000
-    for (let i = 0; i < count; i += 250) await Promise.all(Array.from({ length: 250 }, (_, j) => mover.commitFile(input(`/a/x/f${i + j}`, 1))));
+    for (let i = 0; i < count; i += 250) await Promise.all(Array.from({ length: 250 }, (_, j) => commitUpload(mover, input(`/a/x/f${i + j}`, 1))));
     let done = false;
     const renamed = mover.rename('/a/x', '/b/y').finally(() => (done = true));
     const seen = new Set<string>();
@@ -210,9 +218,9 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
   it('keeps a tree delete and a tree rename atomic while commits land in the same tree', async () => {
     const store = await open();
     const shown = async (dir: string) => (await store.list(dir, { recursive: true, limit: 1000 })).entries.map((e) => (e.kind === 'file' ? e.file.path : e.path));
-    await Promise.all(Array.from({ length: 30 }, (_, i) => store.commitFile(input(`/t/old/f${i}`, 1))));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => commitUpload(store, input(`/t/old/f${i}`, 1))));
     // Commits one after another, so the delete's read, its compare and its retries fall between them.
-    const committed = serially(20, (i) => store.commitFile(input(`/t/new/f${i}`, 1)));
+    const committed = serially(20, (i) => commitUpload(store, input(`/t/new/f${i}`, 1)));
     await committed.first;
     const { filesDeleted } = await store.deletePath('/t', { recursive: true });
     await committed.all;
@@ -223,8 +231,8 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     expect(filesDeleted).toBe(30 + 20 - live.length);
     expect(new Set((await store.peekGc(1000)).map((e) => (e.kind === 'file' ? e.fileId : ''))).size).toBe(filesDeleted);
 
-    await Promise.all(Array.from({ length: 10 }, (_, i) => store.commitFile(input(`/m/a/f${i}`, 1))));
-    const more = serially(10, (i) => store.commitFile(input(`/m/a/g${i}`, 1)));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => commitUpload(store, input(`/m/a/f${i}`, 1))));
+    const more = serially(10, (i) => commitUpload(store, input(`/m/a/g${i}`, 1)));
     await more.first;
     const { filesRenamed } = await store.rename('/m/a', '/m/b');
     await more.all;
@@ -236,7 +244,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
 
   it('keeps a directory apart from its string-prefix siblings in both listings', async () => {
     const store = await open();
-    for (const p of ['/a/x', '/a/y/z', '/ab/x', '/a-b', '/a.txt']) await store.commitFile(input(p, 1));
+    for (const p of ['/a/x', '/a/y/z', '/ab/x', '/a-b', '/a.txt']) await commitUpload(store, input(p, 1));
     const top = (await store.list('/')).entries.map((e) => (e.kind === 'file' ? `f:${e.file.path}` : `d:${e.path}`));
     expect(top).toEqual(['f:/a-b', 'f:/a.txt', 'd:/a', 'd:/ab']); // a directory sorts as "/a/"
     const below = (await store.list('/a', { recursive: true })).entries.map((e) => (e.kind === 'file' ? e.file.path : e.path));
@@ -257,7 +265,7 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
 
   it('acknowledges the files of a tree delete one by one', async () => {
     const store = await open();
-    for (const p of ['/t/a', '/t/b', '/t/c']) await store.commitFile(input(p, 1));
+    for (const p of ['/t/a', '/t/b', '/t/c']) await commitUpload(store, input(p, 1));
     await store.deletePath('/t', { recursive: true });
     const gc = await store.peekGc(10);
     expect(gc).toHaveLength(3);
@@ -273,4 +281,104 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
       message: expect.stringContaining('127.0.0.1:1'),
     });
   }, 20_000);
+});
+
+/**
+ * A store whose etcd client loses the reply of the transaction that makes
+ * `path` visible (the first such one that applies): `instead` answers in its
+ * place, given a way to send the same request again.
+ */
+async function losingCommitReply(path: string, instead: (resend: () => Promise<ITxnResponse>) => Promise<ITxnResponse>): Promise<{ store: MetadataStore; lost: () => number }> {
+  const store = await open();
+  // Private, and typed only here: a declaration file drops private members' types.
+  const kv: EtcdKv = store['kv'];
+  const fileKey = kv.bytes(keys.file(path));
+  const rpc = kv.client.kv;
+  const send = rpc.txn.bind(rpc);
+  let lost = 0;
+  rpc.txn = async (req, options) => {
+    const res = await send(req, options);
+    const commits = req.success?.some((op) => op.request_put?.key?.equals(fileKey)) ?? false;
+    if (!commits || !res.succeeded || lost > 0) return res;
+    lost++;
+    return instead(() => send(req, options));
+  };
+  return { store, lost: () => lost };
+}
+
+/** The file is at its path with every chunk listed, referenced and live; a retry of the commit gets it. */
+async function expectWhole(store: MetadataStore, committed: CommitInput): Promise<string> {
+  const file = await store.getFile(committed.path);
+  expect(file).toMatchObject({ path: committed.path, chunkCount: committed.chunks.length });
+  const ids = committed.chunks.map((c) => c.chunkId);
+  expect((await allChunks(store, file!.fileId)).map((c) => [c.index, c.chunkId])).toEqual(committed.chunks.map((c) => [c.index, c.chunkId]));
+  expect(await store.referencedChunks(ids)).toEqual(new Set(ids));
+  const live = await store.liveFilesOfChunks(ids);
+  expect(ids.map((id) => live.get(id)?.fileId)).toEqual(ids.map(() => file!.fileId));
+  expect(await store.getUpload(committed.uploadId)).toBeUndefined();
+  expect(await allGc(store)).toEqual([]);
+  const retry = await store.commitFile(committed);
+  expect([retry.alreadyCommitted, retry.file.fileId]).toEqual([true, file!.fileId]);
+  expect((await store.getCommittedUpload(committed.uploadId))?.fileId).toBe(file!.fileId);
+  return file!.fileId;
+}
+
+// The connection drops after etcd applied the commit of a file of more than 24
+// chunks (INLINE_CHUNKS), whose list was written before the commit transaction.
+// Whether the error reaches the caller or etcd3 re-sends the transaction (its
+// retry policy does for Unavailable), nothing may take the committed list for
+// a failed commit's leftovers.
+describe('EtcdMetadataStore: a commit whose reply is lost', () => {
+  it('keeps the file whole when the error reaches the caller', async () => {
+    const big = input('/lost/once', 30);
+    const { store, lost } = await losingCommitReply(big.path, async () => {
+      throw new GRPCUnavailableError('14 UNAVAILABLE: connection dropped (simulated, after the commit applied)');
+    });
+    await openUpload(store, big);
+    await expectCode(store.commitFile(big), Code.Unavailable);
+    expect(lost()).toBe(1);
+    await expectWhole(store, big);
+  });
+
+  it('keeps the file whole and answers with it when the transaction is re-sent', async () => {
+    const big = input('/lost/resent', 30);
+    const { store, lost } = await losingCommitReply(big.path, (resend) => resend());
+    await openUpload(store, big);
+    const result = await store.commitFile(big);
+    expect(lost()).toBe(1);
+    expect(result.alreadyCommitted).toBe(false);
+    expect(result.replaced).toBeUndefined();
+    expect(await expectWhole(store, big)).toBe(result.file.fileId);
+  });
+});
+
+// The commit transaction is still on its way (queued in etcd) when its caller
+// gives up: the cleanup of the pre-written list must first make sure it can
+// no longer apply, or it would land as a file whose chunk list is gone.
+describe('EtcdMetadataStore: a commit transaction that arrives after its caller gave up', () => {
+  it('can no longer apply once the leftovers are cleaned up; the upload stays open and commits later', async () => {
+    const big = input('/late/commit', 30);
+    const store = await open();
+    const kv: EtcdKv = store['kv'];
+    const fileKey = kv.bytes(keys.file(big.path));
+    const rpc = kv.client.kv;
+    const send = rpc.txn.bind(rpc);
+    let late: (() => Promise<ITxnResponse>) | undefined;
+    rpc.txn = async (req, options) => {
+      const commits = req.success?.some((op) => op.request_put?.key?.equals(fileKey)) ?? false;
+      if (!commits || late) return send(req, options);
+      late = () => send(req, options);
+      throw new GRPCUnavailableError('14 UNAVAILABLE: deadline passed (simulated, the transaction is still queued)');
+    };
+    await openUpload(store, big);
+    await expectCode(store.commitFile(big), Code.Unavailable);
+    expect(late).toBeDefined();
+    const arrived = await late!();
+    expect(arrived.succeeded).toBe(false);
+    expect(await store.getFile(big.path)).toBeUndefined();
+    expect(await store.getUpload(big.uploadId)).toBeDefined();
+    const { file, alreadyCommitted } = await store.commitFile(big);
+    expect(alreadyCommitted).toBe(false);
+    expect(await expectWhole(store, big)).toBe(file.fileId);
+  });
 });

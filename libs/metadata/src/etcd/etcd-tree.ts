@@ -15,6 +15,7 @@ import { checkDepth } from './etcd-commit.js';
 import { decodeFile, encodeFile, encodeGc } from './etcd-codec.js';
 import { gcSuffix, retryCas, type EtcdContext } from './etcd-context.js';
 import { keys } from './etcd-keys.js';
+import { isDirectoryError } from '../metadata-errors.js';
 import { toNumber } from './etcd-kv.js';
 import {
   PreparingFence,
@@ -77,8 +78,9 @@ export async function deletePath(ctx: EtcdContext, path: string, recursive: bool
 
 export async function rename(ctx: EtcdContext, from: string, to: string, overwrite: boolean): Promise<{ filesRenamed: number }> {
   const { kv } = ctx;
-  if (from === '/') throw new DfsError(Code.InvalidArgument, 'cannot rename the root directory "/"');
-  if (to !== from && isSameOrBelow(to, from)) {
+  if (from === '/' || to === '/') throw new DfsError(Code.InvalidArgument, 'the root directory cannot be renamed or replaced');
+  if (from === to) throw new DfsError(Code.InvalidArgument, `cannot rename ${from} to itself: give a different target path`);
+  if (isSameOrBelow(to, from)) {
     throw new DfsError(Code.InvalidArgument, `cannot move ${from} into itself (${to}): choose a target outside ${from}`);
   }
   const toAncestors = ancestorsOf(to);
@@ -102,10 +104,13 @@ export async function rename(ctx: EtcdContext, from: string, to: string, overwri
     if (!(await clearOfJobs(ctx, rest.slice(toAncestors.length), own))) return undefined;
     const files = fileKv ? 1 : await kv.count(keys.filesBelow(from), revision);
     if (files === 0) throw new DfsError(Code.NotFound, `cannot rename ${from}: no file or directory there`);
-    if (from === to) return { files };
     const fileAbove = toAncestors.find((_, i) => rest[i] !== undefined);
     if (fileAbove) throw new DfsError(Code.FailedPrecondition, `cannot move ${from} to ${to}: ${fileAbove} is a file, not a directory`);
-    if (belowTargetKv) throw new DfsError(Code.AlreadyExists, `cannot move ${from} to ${to}: ${to} is a directory that exists; choose a new name`);
+    if (belowTargetKv) {
+      // As the other stores: a file cannot take a directory's path (FailedPrecondition); a tree cannot land on a taken one.
+      if (fileKv) throw isDirectoryError(to);
+      throw new DfsError(Code.AlreadyExists, `cannot move ${from} to ${to}: ${to} is a directory that exists; choose a new name`);
+    }
     const target = targetKv ? decodeFile(targetKv.value) : undefined;
     if (target && (!overwrite || !fileKv)) {
       const hint = fileKv ? 'rename with overwrite to replace it' : 'a directory cannot replace a file; choose a new name';

@@ -93,6 +93,8 @@ export async function abortUpload(ctx: EtcdContext, uploadId: string, reason: 'a
     const session = await readUpload(ctx, uploadId);
     if (!session) return { session: undefined };
     const { upload } = session;
+    // Extended since it was listed: the compare below pins the record read here.
+    if (reason === 'expired' && upload.expiresAt.getTime() >= Date.now()) return { session: undefined };
     const chunkIds = [...upload.placements.map((p) => p.chunkId), ...upload.abandonedChunkIds];
     const ops = [...endSessionOps(ctx, upload), ...gcChunkOps(ctx, chunkIds, reason)];
     const res = await kv.txn([kv.modIs(keys.upload(uploadId), session.mod)], ops);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { newChunkId } from '@dfs/proto';
 import type { FileRecord, MetadataStore } from '../metadata-store.js';
-import { commitInput, fileFields, putFile, uploadRecord, type ContractContext } from './contract-fixtures.js';
+import { commitInput, commitUpload, fileFields, putFile, uploadRecord, type ContractContext } from './contract-fixtures.js';
 
 /** Both answers for the whole batch, checked against the answers for each id alone. */
 async function expectSameAsAlone(store: MetadataStore, ids: string[]): Promise<{ referenced: Set<string>; live: Map<string, FileRecord> }> {
@@ -25,19 +25,19 @@ export function chunkLookupsContract(ctx: ContractContext): void {
     it('answer for each id as for that id alone: live, renamed, deleted, replaced, purged, uploading, aborted, unknown', async () => {
       const s = ctx.store;
       const live = commitInput('/l/live', { chunkCount: 3, replication: 2 });
-      await s.commitFile(live);
+      await commitUpload(s, live);
       const moved = commitInput('/l/old/x', { chunkCount: 1 });
-      await s.commitFile(moved);
+      await commitUpload(s, moved);
       await s.rename('/l/old', '/l/new');
       const deleted = commitInput('/l/gone', { chunkCount: 1 });
-      await s.commitFile(deleted);
+      await commitUpload(s, deleted);
       await s.deletePath('/l/gone');
       const replaced = commitInput('/l/over', { chunkCount: 1 });
-      const { file: old } = await s.commitFile(replaced);
+      const { file: old } = await commitUpload(s, replaced);
       const replacement = commitInput('/l/over', { chunkCount: 1, overwrite: true });
-      await s.commitFile(replacement);
+      await commitUpload(s, replacement);
       const purged = commitInput('/l/purged', { chunkCount: 1 });
-      const { file: purgedFile } = await s.commitFile(purged);
+      const { file: purgedFile } = await commitUpload(s, purged);
       await s.deletePath('/l/purged');
       await s.purgeFile(purgedFile.fileId);
       const up = uploadRecord('/l/up');
@@ -72,9 +72,9 @@ export function chunkLookupsContract(ctx: ContractContext): void {
       expect(await s.liveFilesOfChunks([])).toEqual(new Map());
       // One big file, and files spread over directories of different depths (etcd reads their ancestors' fences too).
       const big = commitInput('/many/big', { chunkCount: ctx.large ? 6_000 : 400 });
-      await s.commitFile(big);
+      await commitUpload(s, big);
       const small = Array.from({ length: 150 }, (_, i) => commitInput(`/many/d${i % 7}/${i % 2 ? `e${i % 3}/` : ''}f${i}`, { chunkCount: 1 }));
-      for (let i = 0; i < small.length; i += 50) await Promise.all(small.slice(i, i + 50).map((input) => s.commitFile(input)));
+      for (let i = 0; i < small.length; i += 50) await Promise.all(small.slice(i, i + 50).map((input) => commitUpload(s, input)));
       const unknown = Array.from({ length: big.chunks.length }, () => newChunkId());
       const ids = [...big.chunks.map((c) => c.chunkId), ...small.map((input) => input.chunks[0]!.chunkId), ...unknown];
       // Shuffled, so known and unknown ids share every part a store splits the batch into.
@@ -94,7 +94,7 @@ export function chunkLookupsContract(ctx: ContractContext): void {
     it('see a file live only while its path holds that version', async () => {
       const s = ctx.store;
       const first = commitInput('/v/x', { chunkCount: 2 });
-      await s.commitFile(first);
+      await commitUpload(s, first);
       const ids = first.chunks.map((c) => c.chunkId);
       expect([...(await s.liveFilesOfChunks(ids)).keys()].sort()).toEqual([...ids].sort());
       await s.rename('/v/x', '/v/y');

@@ -6,11 +6,13 @@ import {
   allChunks,
   allGc,
   commitInput,
+  commitUpload,
   expectCode,
   fileFields,
   gcChunkIds,
   gcFileIds,
   makeChunks,
+  openUpload,
   putFile,
   uploadRecord,
   type ContractContext,
@@ -22,7 +24,7 @@ export function filesContract(ctx: ContractContext): void {
       const input = commitInput('/docs/report.pdf', { chunkCount: 3, chunkSize: 4096, size: 3 * 4096 - 100, replication: 2 });
       input.chunks[2]!.size = 4096 - 100;
       const before = Date.now();
-      const result = await ctx.store.commitFile(input);
+      const result = await commitUpload(ctx.store, input);
       expect(result.alreadyCommitted).toBe(false);
       expect(result.replaced).toBeUndefined();
       expect(result.file).toMatchObject({ path: '/docs/report.pdf', size: 3 * 4096 - 100, chunkSize: 4096, replication: 2, chunkCount: 3 });
@@ -49,7 +51,7 @@ export function filesContract(ctx: ContractContext): void {
     });
 
     it('commits an empty file (no chunks)', async () => {
-      const { file } = await ctx.store.commitFile(commitInput('/empty', { chunks: [], size: 0 }));
+      const { file } = await commitUpload(ctx.store, commitInput('/empty', { chunks: [], size: 0 }));
       expect(file).toMatchObject({ size: 0, chunkCount: 0 });
       expect(await allChunks(ctx.store, file.fileId)).toEqual([]);
     });
@@ -57,13 +59,15 @@ export function filesContract(ctx: ContractContext): void {
     it('rejects a chunk list that is not indexes 0..n-1 in order (InvalidArgument)', async () => {
       const chunks = makeChunks(3);
       [chunks[1], chunks[2]] = [chunks[2]!, chunks[1]!];
-      await expectCode(ctx.store.commitFile(commitInput('/bad', { chunks })), Code.InvalidArgument);
+      await expectCode(commitUpload(ctx.store, commitInput('/bad', { chunks })), Code.InvalidArgument);
       expect(await ctx.store.getFile('/bad')).toBeUndefined();
     });
 
     it('refuses an existing path without overwrite (AlreadyExists) and changes nothing', async () => {
       const first = await putFile(ctx.store, '/x');
       const again = commitInput('/x');
+      // An upload that placed nothing: what holds the loser's chunks below is only what the failed commit wrote.
+      await openUpload(ctx.store, again, { placements: [] });
       const err = await expectCode(ctx.store.commitFile(again), Code.AlreadyExists);
       expect(err.message).toContain('/x');
       expect((await ctx.store.getFile('/x'))!.fileId).toBe(first.file.fileId);
@@ -74,7 +78,7 @@ export function filesContract(ctx: ContractContext): void {
 
     it('replaces atomically with overwrite and queues the old version for GC as a file entry', async () => {
       const old = await putFile(ctx.store, '/x', { chunkCount: 3 });
-      const next = await ctx.store.commitFile(commitInput('/x', { overwrite: true, chunkCount: 1 }));
+      const next = await commitUpload(ctx.store, commitInput('/x', { overwrite: true, chunkCount: 1 }));
       expect(next.replaced?.fileId).toBe(old.file.fileId);
       expect(next.file.fileId).not.toBe(old.file.fileId);
       expect((await ctx.store.getFile('/x'))!.fileId).toBe(next.file.fileId);
@@ -91,14 +95,14 @@ export function filesContract(ctx: ContractContext): void {
     });
 
     it('overwrite onto a free path just creates the file', async () => {
-      const r = await ctx.store.commitFile(commitInput('/fresh', { overwrite: true }));
+      const r = await commitUpload(ctx.store, commitInput('/fresh', { overwrite: true }));
       expect(r.replaced).toBeUndefined();
       expect(await allGc(ctx.store)).toEqual([]);
     });
 
     it('is idempotent on the upload id: a retry returns the same file and changes nothing', async () => {
       const input = commitInput('/idem', { overwrite: true });
-      const first = await ctx.store.commitFile(input);
+      const first = await commitUpload(ctx.store, input);
       const retry = await ctx.store.commitFile(input);
       expect(retry.alreadyCommitted).toBe(true);
       expect(retry.file.fileId).toBe(first.file.fileId);
@@ -108,7 +112,7 @@ export function filesContract(ctx: ContractContext): void {
       expect((await ctx.store.counts()).files).toBe(1);
       // Also without overwrite: a retry is not AlreadyExists.
       const plain = commitInput('/idem2');
-      const a = await ctx.store.commitFile(plain);
+      const a = await commitUpload(ctx.store, plain);
       const b = await ctx.store.commitFile(plain);
       expect([b.alreadyCommitted, b.file.fileId]).toEqual([true, a.file.fileId]);
       // And the coordinator can look the upload id up after the upload record is gone.
@@ -140,9 +144,9 @@ export function filesContract(ctx: ContractContext): void {
 
     it('refuses to commit onto a directory, or below a file (FailedPrecondition)', async () => {
       await putFile(ctx.store, '/d/inner');
-      await expectCode(ctx.store.commitFile(commitInput('/d', { overwrite: true })), Code.FailedPrecondition);
+      await expectCode(commitUpload(ctx.store, commitInput('/d', { overwrite: true })), Code.FailedPrecondition);
       await putFile(ctx.store, '/f');
-      await expectCode(ctx.store.commitFile(commitInput('/f/below', { overwrite: true })), Code.FailedPrecondition);
+      await expectCode(commitUpload(ctx.store, commitInput('/f/below', { overwrite: true })), Code.FailedPrecondition);
       expect(await ctx.store.getFile('/d')).toBeUndefined();
       expect(await ctx.store.getFile('/f/below')).toBeUndefined();
     });
@@ -153,6 +157,54 @@ export function filesContract(ctx: ContractContext): void {
       await ctx.store.createUpload(uploadRecord('/c3'));
       expect(await ctx.store.counts()).toEqual({ files: 2, chunks: 5, uploads: 1 });
     });
+  });
+
+  describe('commitFile needs its upload open', () => {
+    // 30 chunks as well: etcd writes a list of more than 24 before its commit transaction.
+    for (const chunkCount of [2, 30]) {
+      it(`refuses a commit after its upload was aborted (NotFound): nothing shows, its chunks stay queued for GC (${chunkCount} chunks)`, async () => {
+        const input = commitInput('/aborted/file', { chunkCount });
+        const ids = input.chunks.map((c) => c.chunkId);
+        await openUpload(ctx.store, input);
+        expect((await ctx.store.abortUpload(input.uploadId, 'aborted'))?.uploadId).toBe(input.uploadId);
+        const err = await expectCode(ctx.store.commitFile(input), Code.NotFound);
+        expect(err.message).toContain(input.uploadId);
+        expect(await ctx.store.getFile('/aborted/file')).toBeUndefined();
+        expect(await ctx.store.list('/', { recursive: true })).toEqual({ entries: [] });
+        expect(await ctx.store.getCommittedUpload(input.uploadId)).toBeUndefined();
+        expect(await ctx.store.counts()).toEqual({ files: 0, chunks: 0, uploads: 0 });
+        // Queued once, by the abort, and held by nothing: the collector may delete them.
+        const gc = await allGc(ctx.store);
+        expect(gc).toHaveLength(1);
+        expect(gcChunkIds(gc, 'aborted').sort()).toEqual([...ids].sort());
+        expect(await ctx.store.referencedChunks(ids)).toEqual(new Set());
+        expect(await ctx.store.liveFilesOfChunks(ids)).toEqual(new Map());
+      });
+
+      it(`refuses a commit for an upload id that was never created (NotFound) and changes nothing (${chunkCount} chunks)`, async () => {
+        const input = commitInput('/never', { chunkCount });
+        await expectCode(ctx.store.commitFile(input), Code.NotFound);
+        expect(await ctx.store.getFile('/never')).toBeUndefined();
+        expect(await ctx.store.getCommittedUpload(input.uploadId)).toBeUndefined();
+        expect(await ctx.store.counts()).toEqual({ files: 0, chunks: 0, uploads: 0 });
+        expect(await allGc(ctx.store)).toEqual([]);
+        expect(await ctx.store.referencedChunks(input.chunks.map((c) => c.chunkId))).toEqual(new Set());
+      });
+
+      it(`stays idempotent on an upload id already committed, although its upload record is gone (${chunkCount} chunks)`, async () => {
+        const input = commitInput('/done', { chunkCount });
+        const first = await commitUpload(ctx.store, input);
+        expect(await ctx.store.getUpload(input.uploadId)).toBeUndefined();
+        // An abort arriving after the commit finds no upload and queues nothing.
+        expect(await ctx.store.abortUpload(input.uploadId, 'aborted')).toBeUndefined();
+        const retry = await ctx.store.commitFile(input);
+        expect([retry.alreadyCommitted, retry.file.fileId, retry.replaced]).toEqual([true, first.file.fileId, undefined]);
+        expect((await ctx.store.getFile('/done'))!.fileId).toBe(first.file.fileId);
+        expect(await allGc(ctx.store)).toEqual([]);
+        expect(await ctx.store.counts()).toEqual({ files: 1, chunks: chunkCount, uploads: 0 });
+        expect((await allChunks(ctx.store, first.file.fileId)).map((c) => c.chunkId)).toEqual(input.chunks.map((c) => c.chunkId));
+      });
+    }
   });
 
   describe('concurrent commits to one path', () => {
@@ -183,6 +235,7 @@ export function filesContract(ctx: ContractContext): void {
     it('with overwrite: one version remains and every other one is queued for GC (nothing leaks)', async () => {
       const first = await putFile(ctx.store, '/race');
       const inputs = Array.from({ length: racers }, () => commitInput('/race', { chunkCount: 2, overwrite: true }));
+      for (const input of inputs) await openUpload(ctx.store, input);
       const results = await Promise.all(inputs.map((i) => ctx.store.commitFile(i)));
       const ids = results.map((r) => r.file.fileId);
       expect(new Set(ids).size).toBe(racers);
@@ -204,7 +257,7 @@ export function filesContract(ctx: ContractContext): void {
     (ctx.large ? it : it.skip)('commits a 200,000-chunk file and reads it back in order', async () => {
       const count = 200_000;
       const input = commitInput('/huge', { chunkCount: count, chunkSize: 8 << 20 });
-      const { file } = await ctx.store.commitFile(input);
+      const { file } = await commitUpload(ctx.store, input);
       expect(file.chunkCount).toBe(count);
       let next = 0;
       for await (const c of ctx.store.readChunks(file.fileId)) {
@@ -221,7 +274,7 @@ export function filesContract(ctx: ContractContext): void {
       expect(await ctx.store.referencedChunks([sample])).toEqual(new Set([sample]));
       expect((await ctx.store.counts()).chunks).toBe(count);
       // Replacing it queues one small GC entry, not 200,000 chunk ids.
-      await ctx.store.commitFile(commitInput('/huge', { overwrite: true }));
+      await commitUpload(ctx.store, commitInput('/huge', { overwrite: true }));
       expect(gcFileIds(await allGc(ctx.store))).toEqual([file.fileId]);
     }, 240_000);
   });

@@ -54,15 +54,42 @@ export function commitInput(path: string, init: Partial<CommitInput> & { chunkCo
   };
 }
 
+/**
+ * Opens the upload a commit of `input` needs (commitFile refuses an upload
+ * that is not open): the record CreateUpload would store, with each chunk
+ * placed where the input says it landed, so committing it queues no
+ * 'replaced-placement' chunks. `init` overrides fields (placements: [] for
+ * an upload that holds no chunks of its own).
+ */
+export async function openUpload(store: MetadataStore, input: CommitInput, init: Partial<UploadRecord> = {}): Promise<void> {
+  await store.createUpload(
+    uploadRecord(input.path, {
+      uploadId: input.uploadId,
+      size: input.size,
+      chunkSize: input.chunkSize,
+      replication: input.replication,
+      overwrite: input.overwrite,
+      placements: input.chunks.map((c) => ({ index: c.index, chunkId: c.chunkId, nodeIds: [...c.replicas] })),
+      ...init,
+    }),
+  );
+}
+
+/** Opens `input`'s upload and commits it, as CreateUpload then CommitUpload do. */
+export async function commitUpload(store: MetadataStore, input: CommitInput): Promise<CommitResult> {
+  await openUpload(store, input);
+  return store.commitFile(input);
+}
+
 /** Commits a small file and returns it (the common setup step). */
 export async function putFile(store: MetadataStore, path: string, init: Partial<CommitInput> & { chunkCount?: number } = {}): Promise<CommitResult> {
-  return store.commitFile(commitInput(path, init));
+  return commitUpload(store, commitInput(path, init));
 }
 
 /** Commits many files, a batch at a time concurrently, as a busy coordinator would. */
 export async function putFiles(store: MetadataStore, paths: string[], batch = 200): Promise<void> {
   for (let i = 0; i < paths.length; i += batch) {
-    await Promise.all(paths.slice(i, i + batch).map((p) => store.commitFile(commitInput(p, { chunkCount: 1 }))));
+    await Promise.all(paths.slice(i, i + batch).map((p) => commitUpload(store, commitInput(p, { chunkCount: 1 }))));
   }
 }
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Code, newChunkId } from '@dfs/proto';
 import type { Placement, UploadRecord } from '../metadata-store.js';
-import { allGc, expectCode, gcChunkIds, nodeRecord, putFile, uploadRecord, allChunks, type ContractContext } from './contract-fixtures.js';
+import { allGc, commitInput, expectCode, gcChunkIds, nodeRecord, openUpload, putFile, uploadRecord, allChunks, type ContractContext } from './contract-fixtures.js';
 
 function placement(index: number, nodeIds = ['n1', 'n2', 'n3']): Placement {
   return { index, chunkId: newChunkId(), nodeIds };
@@ -70,10 +70,47 @@ export function sessionsContract(ctx: ContractContext): void {
       const p = placement(0);
       await ctx.store.placeChunks(ups[1]!.uploadId, [p], new Date(t + 20 * 60_000));
       expect((await ctx.store.expiredUploads(now, 10)).map((u) => u.path)).toEqual(['/exp/2', '/exp/3']);
-      await ctx.store.placeChunks(ups[1]!.uploadId, [], new Date(t));
+      // Moved into the past (abortUpload leaves an upload that has not expired yet).
+      await ctx.store.placeChunks(ups[1]!.uploadId, [], new Date(t - 1));
       await ctx.store.abortUpload(ups[1]!.uploadId, 'expired');
       expect(gcChunkIds(await allGc(ctx.store), 'expired')).toEqual([p.chunkId]);
       expect((await ctx.store.expiredUploads(now, 10)).map((u) => u.path)).toEqual(['/exp/2', '/exp/3']);
+    });
+  });
+
+  describe('expiry races', () => {
+    it('expires an upload only once its expiresAt has passed, so one extended after it was listed stays open and commits', async () => {
+      const t = Date.now();
+      // Listed as expired by the sweeper, then extended (a placement) before the sweeper got to it.
+      const extended = commitInput('/exp/extended', { chunkCount: 2 });
+      await openUpload(ctx.store, extended, { expiresAt: new Date(t - 1000) });
+      expect((await ctx.store.expiredUploads(new Date(), 10)).map((u) => u.uploadId)).toEqual([extended.uploadId]);
+      await ctx.store.placeChunks(extended.uploadId, [], new Date(t + 60_000));
+      expect(await ctx.store.abortUpload(extended.uploadId, 'expired')).toBeUndefined();
+      expect((await ctx.store.getUpload(extended.uploadId))?.placements.map((p) => p.chunkId)).toEqual(extended.chunks.map((c) => c.chunkId));
+      // Never listed at all: the same.
+      const fresh = commitInput('/exp/fresh', { chunkCount: 1 });
+      await openUpload(ctx.store, fresh, { expiresAt: new Date(t + 60_000) });
+      expect(await ctx.store.abortUpload(fresh.uploadId, 'expired')).toBeUndefined();
+      expect((await ctx.store.getUpload(fresh.uploadId))?.uploadId).toBe(fresh.uploadId);
+      expect(await allGc(ctx.store)).toEqual([]);
+      for (const input of [extended, fresh]) {
+        const { file, alreadyCommitted } = await ctx.store.commitFile(input);
+        expect(alreadyCommitted).toBe(false);
+        expect((await ctx.store.getFile(input.path))?.fileId).toBe(file.fileId);
+        expect(await ctx.store.referencedChunks(input.chunks.map((c) => c.chunkId))).toEqual(new Set(input.chunks.map((c) => c.chunkId)));
+      }
+      expect(await allGc(ctx.store)).toEqual([]);
+
+      // Past its expiresAt: removed, its chunks queued, and a late commit refused (NotFound).
+      const stale = commitInput('/exp/stale', { chunkCount: 2 });
+      await openUpload(ctx.store, stale, { expiresAt: new Date(t - 1000) });
+      expect((await ctx.store.abortUpload(stale.uploadId, 'expired'))?.uploadId).toBe(stale.uploadId);
+      expect(await ctx.store.getUpload(stale.uploadId)).toBeUndefined();
+      expect(gcChunkIds(await allGc(ctx.store), 'expired').sort()).toEqual(stale.chunks.map((c) => c.chunkId).sort());
+      await expectCode(ctx.store.commitFile(stale), Code.NotFound);
+      expect(await ctx.store.getFile('/exp/stale')).toBeUndefined();
+      expect((await ctx.store.counts()).uploads).toBe(0);
     });
   });
 

@@ -1,7 +1,7 @@
 // Contract: deleting and renaming files and whole trees.
 import { describe, expect, it } from '@jest/globals';
 import { Code } from '@dfs/proto';
-import { allChunks, allGc, expectCode, gcFileIds, listAll, putFile, putFiles, shown, type ContractContext } from './contract-fixtures.js';
+import { allChunks, allGc, commitInput, commitUpload, expectCode, gcFileIds, listAll, putFile, putFiles, shown, type ContractContext } from './contract-fixtures.js';
 
 export function treeContract(ctx: ContractContext): void {
   describe('deletePath', () => {
@@ -18,6 +18,19 @@ export function treeContract(ctx: ContractContext): void {
       await ctx.store.purgeFile(file.fileId);
       expect(await ctx.store.referencedChunks([c0!.chunkId])).toEqual(new Set());
       expect((await ctx.store.counts()).files).toBe(0);
+    });
+
+    it('forgets an upload id as committed once its file is deleted and purged: a late retry is FailedPrecondition', async () => {
+      const input = commitInput('/del/retried', { chunkCount: 2 });
+      const { file } = await commitUpload(ctx.store, input);
+      expect((await ctx.store.getCommittedUpload(input.uploadId))?.fileId).toBe(file.fileId);
+      await ctx.store.deletePath('/del/retried');
+      // Deleted, not yet purged: the retry still learns what it committed.
+      expect((await ctx.store.commitFile(input)).alreadyCommitted).toBe(true);
+      await ctx.store.purgeFile(file.fileId);
+      expect(await ctx.store.getCommittedUpload(input.uploadId)).toBeUndefined();
+      await expectCode(ctx.store.commitFile(input), Code.FailedPrecondition);
+      expect(await ctx.store.getFile('/del/retried')).toBeUndefined();
     });
 
     it('is NotFound when nothing is there', async () => {
@@ -141,6 +154,17 @@ export function treeContract(ctx: ContractContext): void {
       await expectCode(ctx.store.rename('/t1', '/t2'), Code.AlreadyExists);
       await expectCode(ctx.store.rename('/t1', '/f'), Code.AlreadyExists);
       expect(shown((await listAll(ctx.store, '/', { recursive: true })).entries)).toEqual(['f:/f', 'f:/t1/x', 'f:/t2/y']);
+    });
+
+    it('refuses a file onto a directory (FailedPrecondition), and a rename onto itself or the root (InvalidArgument)', async () => {
+      await putFile(ctx.store, '/d/x');
+      await putFile(ctx.store, '/f');
+      await expectCode(ctx.store.rename('/f', '/d'), Code.FailedPrecondition);
+      await expectCode(ctx.store.rename('/f', '/d', { overwrite: true }), Code.FailedPrecondition);
+      await expectCode(ctx.store.rename('/f', '/f'), Code.InvalidArgument);
+      await expectCode(ctx.store.rename('/d', '/d'), Code.InvalidArgument);
+      await expectCode(ctx.store.rename('/f', '/'), Code.InvalidArgument);
+      expect(shown((await listAll(ctx.store, '/', { recursive: true })).entries)).toEqual(['f:/d/x', 'f:/f']);
     });
 
     it('refuses to move a file below another file (FailedPrecondition)', async () => {
