@@ -141,14 +141,16 @@ export interface DfsClient {
    * out. To a Writable: bytes are written in order with back-pressure (the
    * stream is ended afterwards, except process.stdout/stderr). A replica that
    * fails or returns bad bytes is replaced by the next one.
-   * @throws DfsError NotFound, FailedPrecondition (a directory), DataLoss (no replica has good bytes), Canceled...
+   * @throws DfsError NotFound, FailedPrecondition (a directory; the file replaced, moved or deleted meanwhile), DataLoss (no replica has good bytes), Canceled...
    */
   download(remotePath: string, destination: string | NodeJS.WritableStream, options?: DownloadOptions): Promise<FileInfo>;
   /**
    * A byte stream of a file or a range of it, fetched chunk by chunk as it is
    * read (back-pressured), every block verified, failing over between
    * replicas. A range past the end of the file is empty. Errors are emitted
-   * as DfsError. Reading the whole file also checks its SHA-256 at the end.
+   * as DfsError (FailedPrecondition when the file is replaced, moved or
+   * deleted before the stream is read to its end: open it again). Reading the
+   * whole file also checks its SHA-256 at the end.
    * @throws DfsError InvalidArgument, synchronously, for a bad path or range.
    */
   createReadStream(remotePath: string, options?: ReadStreamOptions): Readable;

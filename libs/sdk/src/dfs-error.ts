@@ -8,10 +8,12 @@ import { Code, DfsError as WireError } from '@dfs/proto';
  * - `AlreadyExists`: the path exists; pass `overwrite: true` to replace it.
  * - `InvalidArgument`: a bad path, size, range or option; fix the call.
  * - `FailedPrecondition`: the namespace does not allow it right now (a file
- *   where a directory is needed, too few live datanodes for the replication).
+ *   where a directory is needed, too few live datanodes for the replication),
+ *   or the file changed under the operation (replaced, moved or deleted while
+ *   it was being read: read it again).
  * - `Unavailable` / `DeadlineExceeded` / `ResourceExhausted`: transient
  *   (a node or coordinator down, slow or full); `retryable` is true.
- * - `DataLoss`: stored bytes failed their checksum on every replica.
+ * - `DataLoss`: stored bytes failed their checksum, or are gone, on every replica.
  * - `Canceled`: the caller's `AbortSignal` fired.
  */
 export type DfsErrorCode =

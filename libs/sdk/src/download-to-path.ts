@@ -50,7 +50,7 @@ export async function downloadToPath(ctx: ClientContext, file: FileInfo, destina
         await ctx.chunkReads.acquire(Number(chunk.size), signal);
         try {
           let pos = Number(chunk.offset);
-          for await (const piece of readChunkRange(ctx, chunk, 0, Number(chunk.size), signal, file.path, failedNodes)) {
+          for await (const piece of readChunkRange(ctx, file, chunk, 0, Number(chunk.size), signal, failedNodes)) {
             await writeAll(fh, piece, pos);
             pos += piece.length;
             loaded += piece.length;

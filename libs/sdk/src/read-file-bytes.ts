@@ -47,7 +47,7 @@ export async function* readFileBytes(ctx: ClientContext, file: FileInfo, start: 
     const pieces = new AsyncQueue<Uint8Array>(PREFETCH_PIECES);
     void (async () => {
       try {
-        for await (const piece of readChunkRange(ctx, chunk, from - Number(chunk.offset), to - from, signal, what, failedNodes)) {
+        for await (const piece of readChunkRange(ctx, file, chunk, from - Number(chunk.offset), to - from, signal, failedNodes)) {
           if (!(await pieces.push(piece))) return;
         }
         pieces.close();

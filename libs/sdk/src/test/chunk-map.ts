@@ -1,8 +1,10 @@
 // Test helpers that look under the SDK: which chunks a file has, which
-// datanodes hold them on disk, and damage to a chunk file.
+// datanodes hold them on disk, and damage to or loss of a chunk file.
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createClientPool } from '@dfs/client-pool';
 import { CoordinatorService, type ChunkLocation } from '@dfs/proto';
-import { chunkIdsIn, corruptChunkFile, type ClusterDatanode, type TestCluster } from '@dfs/test-cluster';
+import { chunkIdsIn, corruptChunkFile, filesUnder, type ClusterDatanode, type TestCluster } from '@dfs/test-cluster';
 
 /** The chunks of a file in index order, replicas best first, as the coordinator tells clients (GetFile). */
 export async function chunksOf(cluster: TestCluster, path: string): Promise<ChunkLocation[]> {
@@ -33,4 +35,12 @@ export async function allChunkIds(cluster: TestCluster): Promise<Set<string>> {
 /** Flips bytes in the data of `chunkId`'s file on `node`, as a failing disk would. */
 export function corruptChunk(node: ClusterDatanode, chunkId: string): Promise<void> {
   return corruptChunkFile(node.dataDir, chunkId);
+}
+
+/** Deletes the file of `chunkId` on `node` behind its back, as an operator wiping the node would (reads of it then answer NotFound). */
+export async function removeChunk(node: ClusterDatanode, chunkId: string): Promise<void> {
+  const dir = join(node.dataDir, 'chunks');
+  const file = (await filesUnder(dir)).find((f) => f.endsWith(`${chunkId}.chunk`));
+  if (!file) throw new Error(`${node.dataDir} holds no chunk ${chunkId}`);
+  await unlink(join(dir, file));
 }
