@@ -66,7 +66,7 @@ export async function readRaw(pool: ClientPool, node: DatanodeProcess, chunkId: 
       if (res.message.case === 'frame') parts.push(res.message.value.data);
     }
   } catch (err) {
-    throw callError(err); // code and reason as the node sent them
+    throw callError(err, undefined); // code and reason as the node sent them
   }
   return Buffer.concat(parts);
 }
