@@ -68,7 +68,7 @@ export interface UploadRecord {
   replication: number;
   overwrite: boolean;
   createdAt: Date;
-  /** Moved forward on every activity (placement, commit attempt). */
+  /** Moved forward by every placement (CreateUpload, AllocateChunks); once passed, the expiry sweep may abort the upload. */
   expiresAt: Date;
   /** Current placement of each index placed so far. */
   placements: Placement[];

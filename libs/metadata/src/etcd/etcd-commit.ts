@@ -51,7 +51,7 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
   let settled = false;
   // What the last attempt would commit: etcd3 re-sends a transaction whose reply was
   // lost, and the re-sent one then finds our own commit (see `winner` below).
-  let attempted: { file: FileRecord; replaced?: FileRecord; leaseId: string; upload: SentUpload } | undefined;
+  let attempted: { file: FileRecord; replaced?: FileRecord; upload: SentUpload } | undefined;
   try {
     const reads: IRequestOp[] = [
       kv.getOp(keys.file(input.path)),
@@ -103,7 +103,7 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
       const kept = new Set(input.chunks.map((c) => c.chunkId));
       const unused = [...stored.upload.placements.map((p) => p.chunkId), ...stored.upload.abandonedChunkIds].filter((id) => !kept.has(id));
       ops.push(...endSessionOps(ctx, stored.upload), ...gcChunkOps(ctx, unused, 'replaced-placement'));
-      attempted = { file, replaced, leaseId: stored.leaseId, upload: { mod: toNumber(uploadKv.mod_revision), value: uploadKv.value, leaseId: stored.leaseId } };
+      attempted = { file, replaced, upload: { mod: toNumber(uploadKv.mod_revision), value: uploadKv.value, leaseId: stored.leaseId } };
       const res = await kv.txn(
         [
           kv.modIs(keys.file(input.path), existingKv ? toNumber(existingKv.mod_revision) : 0),
@@ -121,13 +121,11 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
         return undefined;
       }
       settled = true;
-      void kv.revokeLease(stored.leaseId);
       return { file, replaced };
     });
     if (result.winner === fileId && attempted) {
       // Our own transaction, applied although its reply was lost: the commit is ours.
       settled = true;
-      void kv.revokeLease(attempted.leaseId);
       return { file: attempted.file, replaced: attempted.replaced, alreadyCommitted: false };
     }
     if (result.winner !== undefined) {

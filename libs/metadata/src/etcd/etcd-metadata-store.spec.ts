@@ -6,7 +6,7 @@ import { startEtcd, type EtcdServer } from '@dfs/test-cluster';
 import { Code, newChunkId } from '@dfs/proto';
 import { GRPCUnavailableError, type ITxnResponse } from 'etcd3';
 import type { ChunkRef, CommitInput, ListPage, MetadataStore, UploadRecord } from '../metadata-store.js';
-import { allChunks, allGc, commitUpload, expectCode, openUpload } from '../testing/contract-fixtures.js';
+import { allChunks, allGc, commitInput, commitUpload, expectCode, openUpload } from '../testing/contract-fixtures.js';
 import { describeMetadataContract } from '../testing/metadata-contract.js';
 import { keys } from './etcd-keys.js';
 import type { EtcdKv } from './etcd-kv.js';
@@ -123,6 +123,20 @@ describe('EtcdMetadataStore (etcd specifics)', () => {
     expect(await store.getUpload(up.uploadId)).toBeUndefined();
     expect(await store.expiredUploads(new Date(Date.now() + 60_000), 10)).toEqual([]);
   }, 15_000);
+
+  it('puts the uploads of a few minutes on one lease, which outlives any of them committing or aborting', async () => {
+    const store = await open();
+    const kv: EtcdKv = store['kv'];
+    const leases = async () => (await kv.client.leaseClient.leaseLeases({})).leases.length;
+    const before = await leases();
+    const ups = Array.from({ length: 20 }, (_, i) => upload(`/shared/${i}`, 60_000));
+    for (const up of ups) await store.createUpload(up);
+    expect((await leases()) - before).toBe(1);
+    // The first ends by a commit, the second by an abort: the others keep their keys.
+    await store.commitFile(commitInput(ups[0]!.path, { uploadId: ups[0]!.uploadId, chunks: [] }));
+    await store.abortUpload(ups[1]!.uploadId, 'aborted');
+    for (const up of ups.slice(2)) expect(await store.getUpload(up.uploadId)).toBeDefined();
+  });
 
   it('lists expired uploads oldest first and follows placeChunks moving the expiry', async () => {
     const store = await open();

@@ -40,15 +40,19 @@ export interface EtcdMetadataStoreOptions {
   /** For tests: runs before each batch of a tree delete or rename; a throw stops it there, as a crash would (etcd-tree-job.ts). */
   beforeTreeBatch?: (job: TreeJob, batch: number) => void | Promise<void>;
   /**
-   * An upload's keys hang on a lease of (expiresAt - now) + this grace. The
-   * coordinator's sweeper normally aborts an expired upload first (through
-   * expiredUploads, which queues its chunks for GC); the lease only removes
-   * sessions nobody swept, whose chunks then go as orphans. Default 3600.
+   * An upload's keys hang on a lease that lives at least until its expiresAt
+   * plus this grace (one lease is shared by the uploads of a few minutes).
+   * The coordinator's sweeper normally aborts an expired upload first
+   * (through expiredUploads, which queues its chunks for GC); the lease only
+   * removes sessions nobody swept, whose chunks then go as orphans. Default 3600.
    */
   uploadLeaseGraceSeconds?: number;
   /** How long a committed upload id stays idempotent. Default 24 h. */
   committedTtlSeconds?: number;
 }
+
+/** Uploads created within this long of a lease's grant share it, at most the grace (see uploadLease). */
+const UPLOAD_LEASE_SHARE_MS = 5 * 60_000;
 
 export class EtcdMetadataStore implements MetadataStore {
   readonly backend = 'etcd' as const;
@@ -57,6 +61,7 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly graceSeconds: number;
   private readonly committedTtl: number;
   private committed: { leaseId: Promise<string>; grantedAt: number } | undefined;
+  private uploads: { leaseId: Promise<string>; lastsUntil: number } | undefined;
 
   constructor(
     private readonly client: Etcd3,
@@ -134,7 +139,8 @@ export class EtcdMetadataStore implements MetadataStore {
   // ---- upload sessions ----
 
   async createUpload(upload: UploadRecord): Promise<void> {
-    await createUpload(this.ctx, upload, Math.max(1, (upload.expiresAt.getTime() - Date.now()) / 1000) + this.graceSeconds);
+    const lastsUntil = Math.max(Date.now(), upload.expiresAt.getTime()) + this.graceSeconds * 1000;
+    await createUpload(this.ctx, upload, () => this.uploadLease(lastsUntil));
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
@@ -265,6 +271,28 @@ export class EtcdMetadataStore implements MetadataStore {
   /** Finishes tree deletes and renames that a crashed coordinator left half done (at open). */
   resumeTreeJobs(): Promise<void> {
     return resumeTreeJobs(this.ctx);
+  }
+
+  /**
+   * A lease that lives at least until `lastsUntil` (ms), shared by the
+   * uploads created over a few minutes: one grant instead of one per upload,
+   * and no revoke when an upload ends (its keys are deleted by then). The
+   * lease is only a backstop for sessions nobody swept, and a placement's
+   * keep-alive extends it for all of them, which a backstop can afford.
+   */
+  private uploadLease(lastsUntil: number): Promise<string> {
+    if (!this.uploads || this.uploads.lastsUntil < lastsUntil) {
+      // Room for the uploads of the next few minutes too, but never more
+      // than the grace again: a session nobody swept still goes in time.
+      const until = lastsUntil + Math.min(UPLOAD_LEASE_SHARE_MS, this.graceSeconds * 1000);
+      const leaseId = this.kv.grantLease((until - Date.now()) / 1000);
+      const current = { leaseId, lastsUntil: until };
+      this.uploads = current;
+      leaseId.catch(() => {
+        if (this.uploads === current) this.uploads = undefined;
+      });
+    }
+    return this.uploads.leaseId;
   }
 
   /** One lease for all committed-upload markers granted within an hour: each lives between committedTtl and committedTtl + 1 h. */

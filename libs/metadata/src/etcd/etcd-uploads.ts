@@ -1,5 +1,5 @@
 // Upload sessions in etcd. The header (u/<id>) and each placement
-// (w/<id>/<index>) are separate keys on the upload's lease, so an upload of
+// (w/<id>/<index>) are separate keys on an upload lease, so an upload of
 // 200,000 chunks fits like the file it becomes. Every change rewrites the
 // header, whose mod revision is the compare-and-swap guard for the whole
 // session. The lease is a backstop only (see uploadLeaseGraceSeconds).
@@ -21,13 +21,14 @@ export interface StoredSession {
   mod: number;
 }
 
-export async function createUpload(ctx: EtcdContext, upload: UploadRecord, leaseTtlSeconds: number): Promise<void> {
+/** `lease` gives a lease that lives at least until the upload's expiry plus the grace (shared by the uploads of a few minutes). */
+export async function createUpload(ctx: EtcdContext, upload: UploadRecord, lease: () => Promise<string>): Promise<void> {
   const { kv } = ctx;
   const exists = await kv.getMany([keys.upload(upload.uploadId), keys.committed(upload.uploadId)]);
   if (exists.some((e) => e !== undefined)) {
     throw new DfsError(Code.AlreadyExists, `upload ${upload.uploadId} already exists or was committed: use a new upload id`);
   }
-  const leaseId = await kv.grantLease(leaseTtlSeconds);
+  const leaseId = await lease();
   // Placements first: without their header they belong to no session, and the lease removes them.
   await writeBatches(ctx, upload.placements.flatMap((p) => placementOps(ctx, upload.uploadId, p, leaseId)));
   const res = await kv.txn(
@@ -35,7 +36,6 @@ export async function createUpload(ctx: EtcdContext, upload: UploadRecord, lease
     [kv.put(keys.upload(upload.uploadId), encodeUpload({ ...upload, placements: [] }, leaseId), leaseId), kv.put(keys.expiry(upload.expiresAt.getTime(), upload.uploadId), '', leaseId)],
   );
   if (!res.succeeded) {
-    await kv.revokeLease(leaseId);
     throw new DfsError(Code.AlreadyExists, `upload ${upload.uploadId} already exists or was committed: use a new upload id`);
   }
 }
@@ -100,7 +100,7 @@ export async function abortUpload(ctx: EtcdContext, uploadId: string, reason: 'a
     const res = await kv.txn([kv.modIs(keys.upload(uploadId), session.mod)], ops);
     return res.succeeded ? { session } : undefined;
   });
-  await kv.revokeLease(result.session?.leaseId);
+  // The lease is shared with other uploads (and the keys are gone): it stays.
   return result.session;
 }
 

@@ -159,7 +159,7 @@ export function listingContract(ctx: ContractContext): void {
         const want = sortBytes(paths.filter((p) => p.startsWith('/big/')));
         expect(deep.entries.map((e) => (e.kind === 'file' ? e.file.path : ''))).toEqual(want);
       },
-      // Each file is an upload opened and then committed: on etcd (a lease per upload) ~7 min on 2 cores.
+      // Each file is an upload opened and then committed (several etcd round trips, two of them writes): ~7 min on 2 cores.
       1_200_000,
     );
   });
