@@ -62,6 +62,13 @@ export class ChunkHealer {
   private readonly missing = new Set<string>();
   /** Chunks with a copy reported corrupt, until they are whole again. */
   private readonly corrupt = new Set<string>();
+  /**
+   * Chunks whose files could not be looked up (an etcd timeout): undecided,
+   * not unwanted. Checked again by recheck(); a node holding one is still a
+   * needed source, so a drain is not called done over a failed lookup.
+   */
+  private readonly unchecked = new Set<string>();
+  private rechecking = false;
   private readonly commands = new Map<string, NodeCommand[]>();
   private readonly now: () => number;
 
@@ -100,14 +107,27 @@ export class ChunkHealer {
     } catch (err) {
       // Unknown is not "unwanted": leave whatever was decided before.
       this.logger.warn({ chunks: chunkIds.length, first: chunkIds[0], err: DfsError.from(err).rawMessage }, 'could not look up chunks; will check them again');
+      for (const chunkId of chunkIds) this.unchecked.add(chunkId);
       return;
     }
     for (const chunkId of chunkIds) this.evaluate(chunkId, files.get(chunkId));
     if (pacer.due()) await pacer.yield();
   }
 
+  /** Checks again the chunks whose lookup failed (call periodically; a call while one runs does nothing). */
+  async recheck(): Promise<void> {
+    if (this.unchecked.size === 0 || this.rechecking) return;
+    this.rechecking = true;
+    try {
+      await this.check([...this.unchecked]);
+    } finally {
+      this.rechecking = false;
+    }
+  }
+
   /** Evaluates a chunk whose file is already known (a full scan, a commit). */
   evaluate(chunkId: string, file: FileRecord | undefined): void {
+    this.unchecked.delete(chunkId);
     if (!file) {
       this.forget(chunkId);
       return;
@@ -252,12 +272,17 @@ export class ChunkHealer {
     return this.corrupt.has(chunkId) ? 'corrupt' : 'missing';
   }
 
-  /** Whether any chunk waiting for copies can only be copied from this node (draining is not finished). */
+  /**
+   * Whether any chunk waiting for copies, or not yet looked up (see
+   * unchecked), has a copy on this node (draining is not finished).
+   */
   async isNeededSource(nodeId: string): Promise<boolean> {
     const pacer = new EventLoopPacer();
-    for (const w of this.wants.values()) {
-      if (pacer.due()) await pacer.yield();
-      if (this.replicas.holdersOf(w.chunkId).includes(nodeId)) return true;
+    for (const chunkIds of [this.wants.keys(), this.unchecked]) {
+      for (const chunkId of chunkIds) {
+        if (pacer.due()) await pacer.yield();
+        if (this.replicas.holdersOf(chunkId).includes(nodeId)) return true;
+      }
     }
     return false;
   }

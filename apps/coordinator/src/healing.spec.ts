@@ -3,7 +3,7 @@
 // partial view), nothing is decided from them before that scan, and reports
 // after it are checked as they come.
 import { createMembership, createMemoryMembershipStore, type Membership } from '@dfs/cluster';
-import { createMetadataStore, type ChunkRef, type ListOptions, type ListPage, type MetadataStore } from '@dfs/metadata';
+import { createMetadataStore, type ChunkRef, type FileRecord, type ListOptions, type ListPage, type MetadataStore } from '@dfs/metadata';
 import { commitUpload } from '@dfs/metadata/testing';
 import { newChunkId } from '@dfs/proto';
 import pino from 'pino';
@@ -18,10 +18,44 @@ let membership: Membership;
 /** Holds the full scan's first listing until opened (the scan is the only caller of list here). */
 let openScan: () => void;
 
-async function commit(path: string, holders: string[], replication = 3): Promise<ChunkRef> {
+async function commitFile(path: string, holders: string[], replication = 3): Promise<{ chunk: ChunkRef; file: FileRecord }> {
   const chunk = { chunkId: newChunkId(), index: 0, size: 1024, sha256: new Uint8Array(32), replicas: holders };
-  await commitUpload(store, { uploadId: newChunkId(), path, size: 1024, sha256: new Uint8Array(32), chunkSize: 1024, replication, overwrite: false, chunks: [chunk] });
-  return chunk;
+  const { file } = await commitUpload(store, { uploadId: newChunkId(), path, size: 1024, sha256: new Uint8Array(32), chunkSize: 1024, replication, overwrite: false, chunks: [chunk] });
+  return { chunk, file };
+}
+
+async function commit(path: string, holders: string[], replication = 3): Promise<ChunkRef> {
+  return (await commitFile(path, holders, replication)).chunk;
+}
+
+/**
+ * A coordinator past its first full scan (so an empty queue can mean a
+ * drain is done), every node having reported `held[nodeId]` (default none).
+ * `over` replaces store methods.
+ */
+async function scanned(held: Record<string, string[]> = {}, over: Partial<MetadataStore> = {}): Promise<Healing> {
+  const lines: string[] = [];
+  const recording = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const healing = new Healing(Object.assign(Object.create(store) as MetadataStore, over), membership, recording, {
+    orphanGraceMs: 3_600_000,
+    scanIntervalMs: 600_000,
+    maxCopiesPerNode: 2,
+    copyTimeoutMs: 60_000,
+  });
+  for (const nodeId of ['n1', 'n2', 'n3', 'n4']) await healing.reported(nodeId, `r-${nodeId}`, held[nodeId] ?? [], true, []);
+  await tickUntil(healing, () => lines.some((l) => l.includes('replication scan done')));
+  return healing;
+}
+
+async function ticks(healing: Healing, n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await healing.tick();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function copiesOrdered(healing: Healing): string[] {
+  return ['n1', 'n2', 'n3', 'n4'].flatMap((n) => healing.commandsFor(n).flatMap((c) => (c.command.case === 'copyChunk' ? [c.command.value.chunkId] : [])));
 }
 
 /** What a coordinator has after a restart: the metadata and the node records, no replica map. */
@@ -99,5 +133,70 @@ describe('Healing after a restart', () => {
     await healing.tick();
     expect(membership.node('n1')?.state).toBe('draining');
     expect(healing.counts()).toMatchObject({ underReplicated: 1 });
+  });
+});
+
+describe('Healing after the first scan', () => {
+  it('evaluates a committed chunk with a copy on a draining node, and keeps the node draining', async () => {
+    const healing = await scanned();
+    await healing.drain('n3');
+    // The upload placed the chunk on n1, n2 and n3 before n3 started draining; the commit comes after.
+    const { chunk, file } = await commitFile('/late', ['n1', 'n2', 'n3'], 3);
+    healing.committed(file, [chunk]);
+    expect(healing.healer.isUnhealthy(chunk.chunkId)).toBe('under-replicated');
+    await ticks(healing);
+    expect(membership.node('n3')?.state).toBe('draining');
+    expect(copiesOrdered(healing)).toEqual([chunk.chunkId]);
+  });
+});
+
+describe('A failed lookup while checking a draining node', () => {
+  it('keeps the node draining and checks its chunks again', async () => {
+    const chunk = await commit('/f', ['n1', 'n2'], 2);
+    let failures = 0;
+    const healing = await scanned(
+      { n1: [chunk.chunkId], n2: [chunk.chunkId] },
+      {
+        liveFilesOfChunks: (ids) => (failures-- > 0 ? Promise.reject(new Error('etcd: request timed out')) : store.liveFilesOfChunks(ids)),
+      },
+    );
+    expect(healing.counts()).toMatchObject({ underReplicated: 0 });
+    failures = 1;
+    await healing.drain('n1'); // its check fails: n1's chunk is neither queued nor known unwanted
+    await ticks(healing);
+    expect(membership.node('n1')?.state).toBe('draining');
+    expect(healing.healer.isUnhealthy(chunk.chunkId)).toBe('under-replicated');
+    expect(copiesOrdered(healing)).toEqual([chunk.chunkId]);
+  });
+});
+
+describe('Checking a lost node\'s chunks', () => {
+  it('runs in the background: neither the transition nor the tick waits for it, and the drain waits for its end', async () => {
+    const chunk = await commit('/f', ['n1', 'n2'], 2);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    const healing = await scanned(
+      { n1: [chunk.chunkId], n2: [chunk.chunkId] },
+      {
+        liveFilesOfChunks: async (ids) => {
+          if (holding) await held;
+          return store.liveFilesOfChunks(ids);
+        },
+      },
+    );
+    // Lookups now hang, as on an etcd with a million of a node's chunks to go through.
+    holding = true;
+    const returned = <T>(p: Promise<T>) => Promise.race([p.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500))]);
+    expect(await returned(healing.drain('n1'))).toBe(true);
+    expect(await returned(ticks(healing))).toBe(true);
+    // Nothing is queued yet, only because the check has not got there: not drained.
+    expect(membership.node('n1')?.state).toBe('draining');
+
+    release();
+    await tickUntil(healing, () => healing.healer.isUnhealthy(chunk.chunkId) === 'under-replicated');
+    await ticks(healing);
+    expect(membership.node('n1')?.state).toBe('draining');
+    expect(copiesOrdered(healing)).toEqual([chunk.chunkId]);
   });
 });

@@ -26,8 +26,11 @@ export class Healing {
   readonly healer: ChunkHealer;
   private readonly orphans: OrphanChunks;
   private readonly orphanCommands = new Map<string, NodeCommand>();
-  /** Draining nodes whose chunks have been evaluated (so "nothing queued" means done). */
-  private readonly drainChecked = new Map<string, Promise<void>>();
+  /**
+   * Draining nodes whose chunks are being checked, or have been (`done`):
+   * "nothing queued" means the drain is done only after that check.
+   */
+  private readonly drainChecked = new Map<string, { done: boolean }>();
   private lastScan = 0;
   /** Nodes that registered and whose first report since is not in yet. */
   private readonly rejoined = new Set<string>();
@@ -120,22 +123,41 @@ export class Healing {
     if (outcomes.length > 0) await this.healer.copiesDone(nodeId, outcomes);
   }
 
-  /** A commit: its acknowledged copies are known; a chunk with fewer than wanted is queued. */
+  /**
+   * A commit: its acknowledged copies are known, and every chunk is evaluated.
+   * Not only those with fewer copies than wanted: a copy may sit on a node that
+   * died or started draining during the upload, and the check that ran then
+   * skipped the chunk (it belonged to no file yet), so nothing else would queue
+   * it before the next full scan, and a draining node could be called drained
+   * while it holds the only copy. Evaluating is in memory and cheap.
+   */
   committed(file: FileRecord, chunks: readonly ChunkRef[]): void {
     for (const chunk of chunks) {
       for (const nodeId of chunk.replicas) this.replicas.add(nodeId, chunk.chunkId);
-      if (chunk.replicas.length < file.replication) this.healer.evaluate(chunk.chunkId, file);
+      this.healer.evaluate(chunk.chunkId, file);
     }
   }
 
-  /** Node state changes from membership ticks and operators. */
-  async transitions(transitions: readonly NodeTransition[]): Promise<void> {
+  /**
+   * Node state changes from membership ticks and operators. The chunks of a
+   * node that died or is draining are checked in the background: that takes
+   * minutes for a million chunks on etcd, and the membership tick that calls
+   * this must not wait (it would miss the next node's death meanwhile).
+   * Lookups that fail are retried by the healer (see ChunkHealer.recheck).
+   */
+  transitions(transitions: readonly NodeTransition[]): void {
     for (const t of transitions) {
-      if (t.to === 'dead' || t.to === 'draining') {
-        const check = this.healer.nodeLost(t.nodeId);
-        if (t.to === 'draining') this.drainChecked.set(t.nodeId, check);
-        await check;
-      }
+      if (t.to !== 'dead' && t.to !== 'draining') continue;
+      const check = { done: false };
+      if (t.to === 'draining') this.drainChecked.set(t.nodeId, check);
+      this.healer
+        .nodeLost(t.nodeId)
+        .then(() => (check.done = true))
+        .catch((err: unknown) => {
+          this.logger.warn({ nodeId: t.nodeId, to: t.to, err: DfsError.from(err).rawMessage }, 'checking a lost node\'s chunks failed');
+          // A draining node's check is started again by the next tick.
+          if (this.drainChecked.get(t.nodeId) === check) this.drainChecked.delete(t.nodeId);
+        });
     }
   }
 
@@ -144,10 +166,10 @@ export class Healing {
     const t = await this.membership.setAdminState(nodeId, 'draining');
     if (t) {
       this.logger.info({ nodeId }, 'draining node: copying its chunks elsewhere');
-      await this.transitions([t]);
+      this.transitions([t]);
     } else if (!this.drainChecked.has(nodeId) && this.membership.node(nodeId)?.state === 'draining') {
       // Draining since before a restart: evaluate its chunks once here.
-      await this.transitions([{ nodeId, from: 'draining', to: 'draining', at: new Date(), silentMs: 0 }]);
+      this.transitions([{ nodeId, from: 'draining', to: 'draining', at: new Date(), silentMs: 0 }]);
     }
   }
 
@@ -174,6 +196,8 @@ export class Healing {
   /** Periodic work: copies, finished drains, full scans, orphans. */
   async tick(): Promise<void> {
     await this.healer.schedule();
+    // Chunks whose lookup failed (they keep the nodes holding them from being called drained).
+    void this.healer.recheck().catch((err: unknown) => this.logger.warn({ err: DfsError.from(err).rawMessage }, 'checking chunks again failed'));
     const complete = this.viewComplete();
     for (const node of this.membership.nodes()) {
       if (node.state !== 'draining') continue;
@@ -181,7 +205,8 @@ export class Healing {
         void this.drain(node.nodeId).catch((err: unknown) => this.logger.warn({ err: DfsError.from(err).rawMessage }, 'drain check failed'));
         continue;
       }
-      await this.drainChecked.get(node.nodeId);
+      // Still checking its chunks (in the background): what is queued says nothing yet.
+      if (!this.drainChecked.get(node.nodeId)?.done) continue;
       // After a restart the reports are not checked chunk by chunk (see reported): until the
       // first full scan is done, an empty queue says nothing about what the node still holds.
       if (complete && this.lastScan > 0 && !(await this.healer.isNeededSource(node.nodeId)) && this.viewComplete()) {

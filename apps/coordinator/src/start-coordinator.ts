@@ -65,7 +65,8 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
     every(config.membership.heartbeatIntervalMs / 2, async () => {
       const transitions = await membership.tick();
       for (const t of transitions) logger.info(t, 'node state changed');
-      await healing.transitions(transitions);
+      // Starts the checks of lost nodes' chunks without waiting for them (minutes on etcd): the next tick must come on time.
+      healing.transitions(transitions);
       // Deletes wait for a dead node to come back and confirm, until it has been gone this long.
       const forgetBefore = Date.now() - config.healing.forgetDeadNodeAfterMs;
       for (const n of membership.nodes()) {

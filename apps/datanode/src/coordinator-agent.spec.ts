@@ -189,3 +189,22 @@ it('gives up on a coordinator that accepts calls but never answers, and goes on 
     await new Promise((resolve) => silent.close(resolve));
   }
 });
+
+it('sends what a heartbeat answered with "register again" carried once more, after registering', async () => {
+  const { fake, corruptChunks, started, finish } = await startWithHeldCopies();
+  const [copied, corrupt] = [newChunkId(), newChunkId()];
+  await command([copyCommand(copied, { nodeId: 'up', address: '127.0.0.1:8' })]);
+  await until(() => started.length === 1);
+  // Held back by refused heartbeats, so that the one answered "register again" is sure to carry both.
+  fake.refusing = true;
+  corruptChunks.add(corrupt);
+  finish();
+  await until(() => fake.refused.some((h) => h.corruptChunkIds.includes(corrupt) && h.copyOutcomes.length === 1));
+  fake.nextAnswer = { reregister: true };
+  fake.refusing = false;
+  await until(() => fake.registers >= 2);
+  // The coordinator that forgot this node processed none of it: the first heartbeat after registering tells it again.
+  await until(() => fake.heartbeats.filter((h) => h.corruptChunkIds.includes(corrupt)).length >= 2);
+  const carrying = fake.heartbeats.filter((h) => h.corruptChunkIds.includes(corrupt));
+  expect(carrying.map((h) => h.copyOutcomes.map((o) => o.chunkId))).toEqual([[copied], [copied]]);
+});

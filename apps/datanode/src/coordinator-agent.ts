@@ -166,6 +166,16 @@ export class CoordinatorAgent {
           ),
         );
         this.membershipVersion = res.membershipVersion;
+        if (res.reregister) {
+          // The coordinator does not know this node and processed none of the
+          // lists (it answers before reading them). Re-registering and the
+          // full report rebuild where the chunks are, but not what these say:
+          // removals confirm deletes the coordinator waits for, outcomes end
+          // its copies. They go with the first heartbeat after registering.
+          this.removed.putBack(removedChunkIds);
+          this.corrupt.putBack(corrupt);
+          this.copyOutcomes.putBack(copyOutcomes);
+        }
         return res;
       } catch (err) {
         // Told with the next heartbeat instead.
