@@ -67,6 +67,42 @@ describe('describeError', () => {
     expect(describeError(enoent, context)).toEqual({ message: 'x.txt: no such file or directory', exitCode: ExitCode.NotFound });
   });
 
+  // Local errors reach describeError as the SDK wraps them (libs/sdk/src/local-file-error.ts): a cluster-ish code, the errno as cause.
+  const errno = (code: string, message: string, more: object = {}) => Object.assign(new Error(message), { code, ...more });
+
+  it('a full local disk is exit 1, not 6 (cluster unavailable: a script would retry for ever)', () => {
+    const full = dfsError('ResourceExhausted', 'cannot create /d/.r.pdf.dfs-partial-1 next to r.pdf: the local disk is full', errno('ENOSPC', 'ENOSPC: no space left on device, write'));
+    expect(describeError(full, context)).toEqual({ message: 'cannot create /d/.r.pdf.dfs-partial-1 next to r.pdf: the local disk is full', exitCode: ExitCode.Error });
+    const quota = describeError(dfsError('Unknown', 'cannot write x', errno('EDQUOT', 'EDQUOT: disk quota exceeded, write')), context);
+    expect(quota).toEqual({ message: 'cannot write x (the local disk is full)', exitCode: ExitCode.Error });
+    // A ResourceExhausted from the cluster stays 6.
+    expect(describeError(dfsError('ResourceExhausted', 'datanodes are full'), context).exitCode).toBe(ExitCode.Unavailable);
+  });
+
+  it('a directory, or a file, in the way of a local path is exit 5 (wrong kind), saying what is in the way', () => {
+    const rename = errno('EISDIR', "EISDIR: illegal operation on a directory, rename '.report.pdf.dfs-partial-1' -> 'report.pdf'", {
+      syscall: 'rename', path: '.report.pdf.dfs-partial-1', dest: 'report.pdf',
+    });
+    expect(describeError(dfsError('InvalidArgument', 'cannot rename .report.pdf.dfs-partial-1 to report.pdf: it is a directory', rename), context)).toEqual({
+      message: 'cannot rename .report.pdf.dfs-partial-1 to report.pdf: it is a directory (report.pdf is a directory, in the way of the file)',
+      exitCode: ExitCode.WrongKind,
+    });
+    const mkdir = errno('EEXIST', "EEXIST: file already exists, mkdir 'notes.txt'", { syscall: 'mkdir', path: 'notes.txt' });
+    expect(describeError(mkdir, context)).toEqual({ message: 'notes.txt: a local file is in the way where a directory is needed', exitCode: ExitCode.WrongKind });
+    const notDir = errno('ENOTDIR', "ENOTDIR: not a directory, open 'notes.txt/r.pdf'", { syscall: 'open', path: 'notes.txt/r.pdf' });
+    expect(describeError(notDir, context).exitCode).toBe(ExitCode.WrongKind);
+    // EEXIST from anything but mkdir is still "already exists".
+    expect(describeError(errno('EEXIST', "EEXIST: file already exists, open 'x'", { syscall: 'open', path: 'x' }), context).exitCode).toBe(ExitCode.AlreadyExists);
+  });
+
+  it('a file that changed during the transfer is exit 1 (run it again), not 5 (wrong kind)', () => {
+    const uploaded = dfsError('FailedPrecondition', 'local file a.bin changed while it was being uploaded (size or modification time); upload it again');
+    expect(describeError(uploaded, context)).toEqual({ message: uploaded.message, exitCode: ExitCode.Error });
+    const read = dfsError('FailedPrecondition', '/docs/r.pdf was replaced, moved or deleted while it was being read');
+    expect(describeError(read, context)).toEqual({ message: '/docs/r.pdf was replaced, moved or deleted while it was being read: run the command again', exitCode: ExitCode.Error });
+    expect(describeError(dfsError('FailedPrecondition', '/a is a file, not a directory'), context).exitCode).toBe(ExitCode.WrongKind);
+  });
+
   it('reports a bad config file with exit 78 and every problem on one line', () => {
     const err = new ConfigError(['/h/.config/dfs/config.yaml:1: coordinator="x": expected host:port', 'DFS_COORDINATOR="y": expected host:port']);
     expect(describeError(err, context)).toEqual({

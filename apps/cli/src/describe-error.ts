@@ -51,6 +51,10 @@ export function describeError(err: unknown, context: ErrorContext): ErrorReport 
   if (err instanceof CliError) return { message: oneLine(err.message), exitCode: err.exitCode };
   // Before isDfsError: a ConfigError is a DfsError too, but its fix is in a file, not the cluster.
   if (isConfigError(err)) return { message: `invalid configuration: ${err.problems.join('; ')}`, exitCode: ExitCode.Config };
+  // Before the SDK's code: the SDK wraps a local disk's failure (local-file-error.ts) in a code meant for the
+  // cluster (ENOSPC → ResourceExhausted, "retry later"; EISDIR → InvalidArgument, "usage"), but the errno it keeps as cause says what happened.
+  const local = err instanceof Error ? describeLocalError(err) : undefined;
+  if (local) return local;
   if (isSdkError(err)) return describeDfsError(err, context);
   // oclif rethrows a flag's own parse error (e.g. Flags.integer's) with "Parsing --flag" put in front.
   if (err instanceof Errors.CLIError || (err instanceof Error && err.message.startsWith('Parsing --'))) {
@@ -75,10 +79,37 @@ function isSdkError(err: unknown): err is DfsError {
   return dfsSdk().isDfsError(err);
 }
 
+/**
+ * A local file system's failure, found by its errno anywhere in the cause chain:
+ * a full disk is exit 1 (not 6: no cluster retry frees the disk), something of
+ * the wrong kind in the way is exit 5, with a message saying what it is.
+ */
+function describeLocalError(err: Error): ErrorReport | undefined {
+  for (const e of causeChain(err)) {
+    // rename(2) reports the source as `path` and the target as `dest`; the target is what is in the way.
+    const { code, syscall, path, dest } = e as NodeJS.ErrnoException & { dest?: string };
+    const message = err === e ? errnoMessage(e) : oneLine(err.message);
+    if (code === 'ENOSPC' || code === 'EDQUOT') return { message: /disk is full/.test(message) ? message : `${message} (the local disk is full)`, exitCode: ExitCode.Error };
+    if (code === 'EISDIR') return { message: `${message} (${dest ?? path ?? 'the local path'} is a directory, in the way of the file)`, exitCode: ExitCode.WrongKind };
+    if (code === 'ENOTDIR') return { message: `${message} (a local file is in the way where a directory is needed)`, exitCode: ExitCode.WrongKind };
+    // mkdir -p fails EEXIST when a file has the name of a directory it must make; not an "already exists, pass --overwrite".
+    if (code === 'EEXIST' && syscall === 'mkdir') return { message: `${path ?? message}: a local file is in the way where a directory is needed`, exitCode: ExitCode.WrongKind };
+  }
+  return undefined;
+}
+
+/** "local file changed while it was being uploaded" and "replaced, moved or deleted while it was being read": nothing wrong with the command; running it again may work. */
+const CHANGED_MEANWHILE = /changed while it was being (uploaded|read)|replaced, moved or deleted while it was being read/;
+
 function describeDfsError(err: DfsError, context: ErrorContext): ErrorReport {
-  const exitCode = BY_CODE[err.code] ?? ExitCode.Error;
   // The SDK speaks of its `overwrite` option; here it is a flag.
   const message = oneLine(err.message).replace(/\bpass overwrite\b/, 'pass --overwrite');
+  // FailedPrecondition means "wrong kind" (5) except when a file changed under the transfer: that is exit 1, and worth running again.
+  if (err.code === 'FailedPrecondition' && CHANGED_MEANWHILE.test(message)) {
+    const advice = /\bagain\b/.test(message) ? '' : ': run the command again';
+    return { message: `${message}${advice}`, exitCode: ExitCode.Error };
+  }
+  const exitCode = BY_CODE[err.code] ?? ExitCode.Error;
   if (exitCode === ExitCode.Unavailable) {
     const unreachable = unreachableCoordinator(err, context.coordinators);
     if (unreachable !== undefined) {

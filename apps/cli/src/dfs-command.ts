@@ -12,6 +12,9 @@ import { runJobs } from './run-jobs.js';
 import { dfsSdk } from './lazy-deps.js';
 
 
+/** How long a second Ctrl-C waits for the aborted transfers to remove their partial files before exiting anyway. */
+const SECOND_SIGINT_GRACE_MS = 2000;
+
 export type DfsFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DfsCommand)['baseFlags'] & T['flags']>;
 export type DfsArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
@@ -38,6 +41,13 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   private readonly aborter = new AbortController();
   private interrupted = false;
   private onSigint: (() => void) | undefined;
+  /** Set by a second Ctrl-C: exits 130 if the aborted transfers have not cleaned up by then. */
+  private forceExit: NodeJS.Timeout | undefined;
+  /** Set once a write to stdout failed (its reader went away): see {@link stdoutClosed}. */
+  private stdoutFailed = false;
+  private readonly onStdoutError = (): void => {
+    this.stdoutFailed = true;
+  };
   /** The progress bar or status line on the terminal, cleared when the command ends. */
   private bar: ProgressBar | StatusLine | undefined;
 
@@ -48,6 +58,18 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
     this.flags = parsed.flags as DfsFlags<T>;
     this.args = parsed.args as DfsArgs<T>;
     this.positionals = parsed.argv as string[];
+    // oclif swallows EPIPE on stdout, so later writes fail silently; this flag lets a long listing notice.
+    process.stdout.on('error', this.onStdoutError);
+  }
+
+  /**
+   * Whether stdout's reader has gone (`dfs ls -r / | head -1`). Node emits
+   * 'error' (EPIPE) on stdout without marking it destroyed, so the flag set by
+   * that event is what tells; destroyed/writableEnded cover a stream closed
+   * some other way. A command printing many results stops early when true.
+   */
+  protected stdoutClosed(): boolean {
+    return this.stdoutFailed || process.stdout.destroyed || process.stdout.writableEnded;
   }
 
   /** The SDK client, connected to the resolved coordinators (see resolve-coordinators.ts). */
@@ -65,15 +87,21 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
 
   /**
    * The signal a transfer (or a wait) passes to the SDK: the first Ctrl-C
-   * aborts it (the command then exits 130), a second one exits at once.
+   * aborts it (the command then exits 130 once the SDK has cleaned up), a
+   * second one exits 130 after at most {@link SECOND_SIGINT_GRACE_MS}.
    */
   protected transferSignal(): AbortSignal {
     if (!this.onSigint) {
       this.onSigint = () => {
         if (this.interrupted) {
-          // A second Ctrl-C: out now, without waiting for transfers to wind down; leave the terminal clean.
+          // A second Ctrl-C (often the same impatient double press): exiting at once would skip the SDK's
+          // cleanup, which is what removes `<name>.dfs-partial-<hex>` (already at full size) and the
+          // directories a get -r made. So give the aborted transfers a bounded time to wind down: the
+          // command exits 130 through catch() as soon as they have, and this timer (unref'd: it never
+          // keeps dfs alive by itself) exits 130 if cleanup hangs. Repeated presses add no timers.
           this.bar?.done();
-          process.exit(ExitCode.Interrupted);
+          this.forceExit ??= setTimeout(() => process.exit(ExitCode.Interrupted), SECOND_SIGINT_GRACE_MS).unref();
+          return;
         }
         this.interrupted = true;
         this.bar?.done();
@@ -159,7 +187,8 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   /** A file or directory: its JSON line with --json, else its path ("/" appended to a directory). */
   protected printEntry(entry: FileInfo): void {
     if (this.flags.json) this.printJson(fileInfoJson(entry));
-    else this.print(entry.isDirectory ? `${entry.path}/` : entry.path);
+    // The root is "/" already: appending the directory's "/" would print "//".
+    else this.print(entry.isDirectory && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path);
   }
 
   /** A human summary on stdout ("uploaded …"), left out with --quiet. */
@@ -184,8 +213,11 @@ export abstract class DfsCommand<T extends typeof Command> extends Command {
   override async finally(err: Error | undefined): Promise<void> {
     this.bar?.done();
     if (this.onSigint) process.off('SIGINT', this.onSigint);
+    process.stdout.off('error', this.onStdoutError);
     // The outcome is decided by now; a failure to close the connections changes nothing for the user.
     await this.dfs?.close().catch(() => undefined);
+    // Cleanup finished in time: the command's own exit (130 from catch) stands.
+    clearTimeout(this.forceExit);
     await super.finally(err);
   }
 }

@@ -5,7 +5,10 @@
  */
 export const ExitCode = {
   Ok: 0,
-  /** Anything not listed below. */
+  /**
+   * Anything not listed below, among them local failures no cluster retry fixes (the local disk
+   * is full) and a file that changed during the transfer (running the command again may work).
+   */
   Error: 1,
   /** Bad command line: unknown flag, missing argument, invalid DFS path or value. */
   Usage: 2,
@@ -13,7 +16,7 @@ export const ExitCode = {
   NotFound: 3,
   /** The target exists: pass --overwrite to replace it. */
   AlreadyExists: 4,
-  /** The path is the wrong kind for the operation (a directory without -r, a file used as a directory). */
+  /** The path is the wrong kind for the operation (a directory without -r, a file used as a directory, a local directory where a file would land). */
   WrongKind: 5,
   /** The cluster cannot be reached or has too few live datanodes, or `node drain --wait` timed out; retrying later may work. */
   Unavailable: 6,
@@ -32,11 +35,11 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** The exit codes as every command's --help lists them (oclif strips leading blanks, so no columns). */
 export const EXIT_CODES_HELP = [
   '0 ok',
-  '1 any other error',
+  '1 any other error (e.g. the local disk is full, or a file changed during the transfer: run the command again)',
   '2 usage error (an unknown flag, a missing argument, an invalid DFS path or value)',
   '3 not found (remote or local)',
   '4 already exists (pass --overwrite)',
-  '5 wrong kind (a directory without -r, a file where a directory is needed)',
+  '5 wrong kind (a directory without -r, a file where a directory is needed, a directory where a file would land; remote or local)',
   '6 cluster unavailable (coordinator unreachable, too few datanodes, node drain --wait timed out)',
   '7 data loss (a checksum failed on every replica)',
   '8 unhealthy (fsck found under-replicated, missing or corrupt files)',

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FileInfo } from '@dfs/sdk';
@@ -66,5 +66,28 @@ describe('planDownloads', () => {
       message: `${join(dir, 'report.pdf')} exists: pass --overwrite to replace it`,
     });
     expect(await planDownloads('/docs/report.pdf', dir, { ...options, overwrite: true })).toHaveLength(1);
+  });
+
+  it('refuses a directory where a file would land, --overwrite or not (exit 5), before downloading', async () => {
+    await mkdir(join(dir, 'report.pdf'));
+    const refused = { exitCode: ExitCode.WrongKind, message: `${join(dir, 'report.pdf')} is a directory: a file cannot replace it; remove it or name another target` };
+    await expect(planDownloads('/docs/report.pdf', dir, { ...options, overwrite: true })).rejects.toMatchObject(refused);
+    await expect(planDownloads('/docs/report.pdf', dir, options)).rejects.toMatchObject(refused);
+    await mkdir(join(dir, 'restored', 'photos', 'cover.jpg'), { recursive: true });
+    await expect(planDownloads('/backup/photos', join(dir, 'restored'), { ...options, recursive: true, overwrite: true })).rejects.toMatchObject({
+      exitCode: ExitCode.WrongKind,
+    });
+  });
+
+  it('refuses a local file where a directory is needed (exit 5), before downloading', async () => {
+    await writeFile(join(dir, 'notes.txt'), 'n');
+    await expect(planDownloads('/docs/report.pdf', join(dir, 'notes.txt') + '/', options)).rejects.toMatchObject({
+      exitCode: ExitCode.WrongKind,
+      message: `${join(dir, 'notes.txt')} is a file, not a directory: cannot download into it`,
+    });
+    await expect(planDownloads('/backup/photos', join(dir, 'notes.txt'), { ...options, recursive: true, overwrite: true })).rejects.toMatchObject({
+      exitCode: ExitCode.WrongKind,
+      message: `${join(dir, 'notes.txt')} is a file, not a directory: cannot download /backup/photos into it`,
+    });
   });
 });

@@ -34,8 +34,16 @@ export async function planDownloads(remote: string, local: string | undefined, o
     return [{ remote: info.path, local: '-', size: info.size }];
   }
   const base = local ?? '.';
-  const intoDirectory = local === undefined || local.endsWith('/') || local.endsWith(sep) || isLocalDirectory(local);
+  const intoDirectory = local === undefined || local.endsWith('/') || local.endsWith(sep) || localKind(local) === 'directory';
+  // `get f notes.txt/` with notes.txt a file: refused here, not by mkdir's EEXIST once the download starts.
+  // (stat("notes.txt/") fails ENOTDIR, so the trailing separator goes first.)
+  const bare = base.length > 1 ? base.replace(/[/\\]+$/, '') || base : base;
+  if (intoDirectory && localKind(bare) === 'other') throw new CliError(`${bare} is a file, not a directory: cannot download into it`, ExitCode.WrongKind);
   const target = intoDirectory ? join(base, remoteBaseName(info.path)) : base;
+  // `get -r /d restored` with restored a file: its files would need restored/ to be a directory.
+  if (info.isDirectory && options.recursive && localKind(target) === 'other') {
+    throw new CliError(`${target} is a file, not a directory: cannot download ${info.path} into it`, ExitCode.WrongKind);
+  }
   const jobs: DownloadJob[] = [];
   if (!info.isDirectory) {
     jobs.push({ remote: info.path, local: target, size: info.size });
@@ -50,6 +58,10 @@ export async function planDownloads(remote: string, local: string | undefined, o
       jobs.push({ remote: entry.path, local: join(target, ...parts), size: entry.size });
     }
   }
+  // A directory where a file is to land cannot be replaced, --overwrite or not; found after the whole
+  // download it is an EISDIR from the final rename (and exit 2), so it is refused before anything is fetched.
+  const inTheWay = jobs.find((j) => localKind(j.local) === 'directory');
+  if (inTheWay) throw new CliError(`${inTheWay.local} is a directory: a file cannot replace it; remove it or name another target`, ExitCode.WrongKind);
   if (!options.overwrite) {
     const taken = jobs.find((j) => existsSync(j.local));
     if (taken) throw new CliError(`${taken.local} exists: pass --overwrite to replace it`, ExitCode.AlreadyExists);
@@ -57,10 +69,11 @@ export async function planDownloads(remote: string, local: string | undefined, o
   return jobs;
 }
 
-function isLocalDirectory(path: string): boolean {
+/** What is at a local path (symlinks followed): a directory, something else, or nothing (undefined). */
+function localKind(path: string): 'directory' | 'other' | undefined {
   try {
-    return statSync(path).isDirectory();
+    return statSync(path).isDirectory() ? 'directory' : 'other';
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,17 @@ describe('planUploads', () => {
       exitCode: ExitCode.NotFound,
       message: `${join(dir, 'nope.txt')}: no such local file or directory`,
     });
+  });
+
+  it('with -r, refuses a FIFO inside the tree as it refuses one given directly (exit 5), naming it', async () => {
+    const tree = join(dir, 'with-fifo');
+    await mkdir(join(tree, 'sub'), { recursive: true });
+    await writeFile(join(tree, 'a.txt'), 'a');
+    const fifo = join(tree, 'sub', 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const refused = { exitCode: ExitCode.WrongKind, message: `${fifo} is neither a file nor a directory` };
+    await expect(planUploads([fifo], '/x', options)).rejects.toMatchObject(refused);
+    await expect(planUploads([tree], '/x', { ...options, recursive: true })).rejects.toMatchObject(refused);
   });
 
   it('refuses two sources for one remote file (which would win depends on which upload commits last)', async () => {

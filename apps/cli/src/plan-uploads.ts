@@ -62,10 +62,18 @@ async function localKind(local: string): Promise<'file' | 'directory'> {
   });
   if (info.isFile()) return 'file';
   if (info.isDirectory()) return 'directory';
-  throw new CliError(`${local} is neither a file nor a directory`, ExitCode.WrongKind);
+  throw neitherFileNorDirectory(local);
 }
 
-/** Regular files below `dir` (symlinks followed), as path components, sorted so uploads run in a stable order. */
+/** A FIFO, socket or device: refused (exit 5), given directly or found in a tree, since reading one may block or never end. */
+function neitherFileNorDirectory(local: string): CliError {
+  return new CliError(`${local} is neither a file nor a directory`, ExitCode.WrongKind);
+}
+
+/**
+ * Regular files below `dir` (symlinks followed), as path components, sorted so
+ * uploads run in a stable order. Anything else (a FIFO, socket, device) is refused.
+ */
 async function filesUnder(dir: string, prefix: string[] = []): Promise<string[][]> {
   const out: string[][] = [];
   const names = (await readdir(join(dir, ...prefix))).sort();
@@ -73,6 +81,8 @@ async function filesUnder(dir: string, prefix: string[] = []): Promise<string[][
     const info = await stat(join(dir, ...prefix, name));
     if (info.isDirectory()) out.push(...(await filesUnder(dir, [...prefix, name])));
     else if (info.isFile()) out.push([...prefix, name]);
+    // Refused as the same file given directly is, while planning (before anything is uploaded), rather than silently left out.
+    else throw neitherFileNorDirectory(join(dir, ...prefix, name));
   }
   return out;
 }

@@ -71,6 +71,35 @@ describe('dfs ls (formatting, with a fake SDK client)', () => {
     ]);
   });
 
+  it('stops fetching pages once stdout\'s reader has gone (ls -r / | head -1), and exits 0 quietly', async () => {
+    const PAGES = 50;
+    let pagesServed = 0;
+    let pagesAfterClose = 0;
+    let closed = false;
+    // Paged like the SDK's listing: each page is "fetched" when the caller iterates past the previous one.
+    async function* paged(): AsyncGenerator<ReturnType<typeof fakeFile>> {
+      for (let page = 0; page < PAGES; page++) {
+        pagesServed++;
+        if (closed) pagesAfterClose++;
+        for (let i = 0; i < 10; i++) {
+          yield fakeFile(`/p${page}/f${i}`, 1);
+          // The reader (head -1) exits after the first line: node emits EPIPE on stdout, which oclif swallows.
+          if (!closed) {
+            closed = true;
+            process.stdout.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+          }
+        }
+      }
+    }
+    list.mockImplementationOnce(() => paged());
+    const result = await runCommand(Ls, ['-r', '/']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('/p0/f0\n');
+    expect(pagesAfterClose).toBe(0);
+    expect(pagesServed).toBe(1);
+  });
+
   it('rejects an unknown flag as a usage error (exit 2) on one line', async () => {
     const result = await runCommand(Ls, ['--bogus']);
     expect(result.exitCode).toBe(2);

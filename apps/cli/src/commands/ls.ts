@@ -30,7 +30,12 @@ export default class Ls extends DfsCommand<typeof Ls> {
       // One write for the table, not one per line: a thousand writes took longer than formatting a thousand rows.
       this.print(formatLongListing(all, this.flags['human-readable']).join('\n'));
     } else {
-      for await (const entry of entries) this.printEntry(entry);
+      for await (const entry of entries) {
+        // The reader went away (`ls -r / | head -1`): stop fetching pages nobody will see, and end quietly (0, as cat does).
+        // Leaving the loop also ends the SDK's listing, so no further page is asked for.
+        if (this.stdoutClosed()) return;
+        this.printEntry(entry);
+      }
     }
   }
 }

@@ -24,6 +24,13 @@ describe('dfs rm, mv and stat (with a fake SDK client)', () => {
     expect(del).not.toHaveBeenCalled();
   });
 
+  it('rm -r --dry-run / is refused as rm -r / is (exit 2), listing nothing', async () => {
+    stat.mockImplementationOnce(async (path: string) => fakeDirectory(path));
+    expect(await runCommand(Rm, ['-r', '--dry-run', '/'])).toEqual({ stdout: '', stderr: 'dfs: refusing to delete "/": delete its entries instead\n', exitCode: 2 });
+    expect(list).not.toHaveBeenCalled();
+    expect(del).not.toHaveBeenCalled();
+  });
+
   it('rm refuses a directory without -r (exit 5), and deletes with it', async () => {
     expect(await runCommand(Rm, ['/a'])).toEqual({ stdout: '', stderr: 'dfs: /a is a directory: use -r to delete it and everything under it\n', exitCode: 5 });
     expect(await runCommand(Rm, ['-r', '/a'])).toEqual({ stdout: 'deleted /a (2 files)\n', stderr: '', exitCode: 0 });

@@ -3,6 +3,7 @@ import { CliError } from '../cli-error.js';
 import { DfsCommand, withExitCodes } from '../dfs-command.js';
 import { ExitCode } from '../exit-codes.js';
 import { plural } from '../plural.js';
+import { trimRemote } from '../remote-path.js';
 
 export default class Rm extends DfsCommand<typeof Rm> {
   static override summary = 'Delete files, or directory trees with -r.';
@@ -27,6 +28,8 @@ export default class Rm extends DfsCommand<typeof Rm> {
       // Asked first so a directory without -r is refused the same way with and without --dry-run.
       const target = recursive && !dryRun ? undefined : await client.stat(path);
       if (target?.isDirectory && !recursive) throw new CliError(`${target.path} is a directory: use -r to delete it and everything under it`, ExitCode.WrongKind);
+      // The coordinator refuses to delete "/" (InvalidArgument, exit 2), so a dry run must not list the whole namespace as if it would go.
+      if (target?.isDirectory && recursive && trimRemote(target.path) === '/') throw new CliError('refusing to delete "/": delete its entries instead', ExitCode.Usage);
       if (target && dryRun) {
         const files = target.isDirectory ? client.list(target.path, { recursive: true }) : [];
         for await (const entry of files) this.printEntry(entry);
