@@ -154,6 +154,27 @@ describe('ChunkHealer', () => {
     expect(replicas.holdersOf(chunks[0]!.chunkId).sort()).toEqual(['n1', 'n2', 'n3']);
   });
 
+  it('trims a surplus copy from a zone that holds two, not the fullest node, so the copies keep every zone', async () => {
+    // n4 (zone b) has the least free space, but the only copy in zone b.
+    await cluster({ n1: 'a', n2: 'c', n3: 'c', n4: 'b' });
+    const { chunks } = await commit('/z', [['n1', 'n4', 'n2']]);
+    const id = chunks[0]!.chunkId;
+    const h = healer();
+    // n2 dies, and zone c gets its copy back on n3.
+    await kill('n2');
+    await h.nodeLost('n2');
+    await h.schedule();
+    const [copy] = copies(h, ['n1', 'n4']);
+    expect(copy!.target).toBe('n3');
+    await h.copiesDone(copy!.source, [{ chunkId: id, targetNodeId: 'n3', ok: true, error: '' } as never]);
+    // n2 comes back with its copy: four copies, two of them in zone c.
+    await membership.register({ nodeId: 'n2', address: '127.0.0.1:2', zone: 'c', stats: { capacityBytes: 100 * GiB, usedBytes: 2 * GiB, freeBytes: 98 * GiB, chunkCount: 0, activeTransfers: 0 } });
+    await h.check([id]);
+    // Of the two in zone c, n3 is the fuller.
+    expect(copiesAndDeletes(h)).toEqual([['n3', 'delete', id]]);
+    expect(replicas.holdersOf(id).sort()).toEqual(['n1', 'n2', 'n4']);
+  });
+
   it('replaces a corrupt copy, and calls a chunk corrupt when no good copy is left', async () => {
     await cluster({ n1: '', n2: '', n3: '', n4: '' });
     const { chunks } = await commit('/c', [['n1', 'n2', 'n3']]);

@@ -4,15 +4,19 @@
 // before two), and copied by CopyChunk commands sent to a node holding a good
 // copy, which pushes it to a target chosen like a placement. Copies per node
 // are limited so recovery does not starve clients. Surplus copies (a dead
-// node came back) are trimmed once the view is complete. Which nodes hold
-// what comes from the ReplicaMap; what a chunk needs, from the metadata.
+// node came back) are trimmed once the view is complete, from zones holding
+// two first (see trimVictims), and not counted again until the delete is
+// confirmed (see PendingTrims). Which nodes hold what comes from the
+// ReplicaMap; what a chunk needs, from the metadata.
 import { create } from '@bufbuild/protobuf';
 import { tryPlaceChunk, type Membership } from '@dfs/cluster';
 import type { FileRecord, MetadataStore, NodeRecord } from '@dfs/metadata';
 import { DfsError, NodeCommandSchema, type CopyOutcome, type NodeCommand } from '@dfs/proto';
 import type { Logger } from 'pino';
 import { EventLoopPacer } from './event-loop-pacer.js';
+import { PendingTrims } from './pending-trims.js';
 import type { ReplicaMap } from './replica-map.js';
+import { trimVictims } from './trim-victims.js';
 
 export interface ChunkHealerOptions {
   /** Copies a node runs at once, as source and as target each. Default 2. */
@@ -70,6 +74,8 @@ export class ChunkHealer {
   private readonly unchecked = new Set<string>();
   private rechecking = false;
   private readonly commands = new Map<string, NodeCommand[]>();
+  /** Copies being trimmed: reports must not add them back; confirmed removals end them. */
+  readonly trims = new PendingTrims();
   private readonly now: () => number;
 
   constructor(
@@ -154,6 +160,21 @@ export class ChunkHealer {
   /** The chunks of a node that died or is draining need copies elsewhere. */
   nodeLost(nodeId: string): Promise<void> {
     return this.check(this.replicas.chunksOn(nodeId));
+  }
+
+  /**
+   * A node died or registered again: its trims end and their unsent deletes
+   * are dropped (run after its report re-added the copies, one would meet a
+   * chunk trimmed again elsewhere: both copies gone). The report has the
+   * chunks evaluated again instead.
+   */
+  nodeGone(nodeId: string): void {
+    const dropped = new Set(this.trims.dropNode(nodeId));
+    const queued = this.commands.get(nodeId);
+    if (dropped.size === 0 || !queued) return;
+    const kept = queued.filter((c) => !(c.command.case === 'deleteChunks' && c.command.value.chunkIds.every((id) => dropped.has(id))));
+    if (kept.length > 0) this.commands.set(nodeId, kept);
+    else this.commands.delete(nodeId);
   }
 
   /** A node found corrupt copies (and quarantined them): they are gone from it. */
@@ -317,12 +338,13 @@ export class ChunkHealer {
     return { files, chunks };
   }
 
-  /** Deletes copies beyond the replication from the fullest healthy holders, once the view is complete and nothing is moving. */
+  /** Deletes copies beyond the replication (see trimVictims) once the view is complete, nothing moves and no earlier trim of the chunk is pending. */
   private trim(chunkId: string, holders: NodeRecord[], replication: number): void {
-    if (!this.options.viewComplete?.() || this.inFlight.has(chunkId)) return;
+    if (!this.options.viewComplete?.() || this.inFlight.has(chunkId) || this.trims.nodesOf(chunkId).size > 0) return;
     const healthy = holders.filter((n) => n.state === 'healthy');
     if (healthy.length <= replication) return;
-    for (const n of healthy.sort((a, b) => a.freeBytes - b.freeBytes).slice(0, healthy.length - replication)) {
+    for (const n of trimVictims(healthy, holders.filter((h) => COUNTS_TOWARD_R.has(h.state)), healthy.length - replication)) {
+      this.trims.add(n.nodeId, chunkId);
       this.replicas.remove(n.nodeId, chunkId);
       this.send(n.nodeId, create(NodeCommandSchema, { command: { case: 'deleteChunks', value: { chunkIds: [chunkId] } } }));
       this.logger.info({ chunkId, nodeId: n.nodeId }, 'trimming a surplus copy');
@@ -330,7 +352,8 @@ export class ChunkHealer {
   }
 
   private chooseTarget(want: Want, holders: NodeRecord[], live: NodeRecord[], busy: (nodeId: string) => boolean): NodeRecord | undefined {
-    const exclude = new Set([...holders.map((n) => n.nodeId), ...want.failedTargets]);
+    // A node a copy is being trimmed from may still hold it, and will delete it.
+    const exclude = new Set([...holders.map((n) => n.nodeId), ...want.failedTargets, ...this.trims.nodesOf(want.chunkId)]);
     const candidates = live.filter((n) => !exclude.has(n.nodeId) && !busy(n.nodeId));
     if (candidates.length === 0) return undefined;
     // A zone that holds no copy yet comes first, as for a new chunk.

@@ -136,6 +136,43 @@ describe('Healing after a restart', () => {
   });
 });
 
+/** The deletes handed out with the nodes' next heartbeat answers, as [node, chunk]. */
+function deletes(healing: Healing): [string, string][] {
+  return ['n1', 'n2', 'n3', 'n4'].flatMap((n) => healing.commandsFor(n).flatMap((c): [string, string][] => (c.command.case === 'deleteChunks' ? c.command.value.chunkIds.map((id) => [n, id]) : [])));
+}
+
+describe('Trimming a surplus copy', () => {
+  it('does not count the copy again from a report sent before its delete ran, nor trim a second one', async () => {
+    const chunk = await commit('/t', ['n1', 'n2', 'n3', 'n4'], 3);
+    const id = chunk.chunkId;
+    const healing = await scanned({ n1: [id], n2: [id], n3: [id], n4: [id] });
+    expect(deletes(healing)).toEqual([['n1', id]]);
+    // The heartbeat answer that carried the delete also asked n1 for a report, and the report went first: the copy is still on disk.
+    await healing.reported('n1', 'r-n1-again', [id], true, []);
+    expect(healing.replicas.holdersOf(id).sort()).toEqual(['n2', 'n3', 'n4']);
+    expect(deletes(healing)).toEqual([]);
+    // The delete ran; the next heartbeat confirms it, and later reports do not list the copy.
+    await healing.heartbeat('n1', [id], [], []);
+    await healing.reported('n1', 'r-n1-later', [], true, []);
+    expect(healing.replicas.holdersOf(id).sort()).toEqual(['n2', 'n3', 'n4']);
+    expect(deletes(healing)).toEqual([]);
+  });
+
+  it.each(['dies', 'registers again'])('drops the unsent delete of a node that %s, and trims once when it is back', async (how) => {
+    const chunk = await commit('/t', ['n1', 'n2', 'n3', 'n4'], 3);
+    const id = chunk.chunkId;
+    const healing = await scanned({ n1: [id], n2: [id], n3: [id], n4: [id] });
+    // n1 is chosen, but goes away before a heartbeat fetches the delete.
+    if (how === 'dies') healing.transitions([{ nodeId: 'n1', from: 'healthy', to: 'dead', at: new Date(), silentMs: 30_000 }]);
+    healing.registered('n1');
+    // Back, it reports the copy it still holds: the chunk is surplus again, and one copy goes, not two.
+    await healing.reported('n1', 'r-back', [id], true, []);
+    await ticks(healing);
+    expect(deletes(healing)).toHaveLength(1);
+    expect(healing.replicas.holdersOf(id)).toHaveLength(3);
+  });
+});
+
 describe('Healing after the first scan', () => {
   it('evaluates a committed chunk with a copy on a draining node, and keeps the node draining', async () => {
     const healing = await scanned();

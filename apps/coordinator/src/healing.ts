@@ -22,7 +22,8 @@ export interface HealingOptions {
 const MUST_REPORT = new Set(['healthy', 'suspect', 'draining', 'drained']);
 
 export class Healing {
-  readonly replicas = new ReplicaMap();
+  // A copy being trimmed is still on disk until the delete runs: a report must not count it again.
+  readonly replicas = new ReplicaMap(10, (nodeId, chunkId) => this.healer.trims.has(nodeId, chunkId));
   readonly healer: ChunkHealer;
   private readonly orphans: OrphanChunks;
   private readonly orphanCommands = new Map<string, NodeCommand>();
@@ -66,6 +67,7 @@ export class Healing {
 
   registered(nodeId: string): void {
     this.replicas.expectReport(nodeId);
+    this.healer.nodeGone(nodeId);
     this.reportAsked.set(nodeId, Date.now());
     this.rejoined.add(nodeId);
   }
@@ -117,6 +119,7 @@ export class Healing {
   async heartbeat(nodeId: string, removed: readonly string[], corrupt: readonly string[], outcomes: readonly CopyOutcome[]): Promise<void> {
     for (const id of removed) {
       this.replicas.remove(nodeId, id);
+      this.healer.trims.confirm(nodeId, id);
       this.orphans.gone(nodeId, id);
     }
     if (corrupt.length > 0) await this.healer.corruptFound(nodeId, corrupt);
@@ -147,6 +150,7 @@ export class Healing {
    */
   transitions(transitions: readonly NodeTransition[]): void {
     for (const t of transitions) {
+      if (t.to === 'dead') this.healer.nodeGone(t.nodeId);
       if (t.to !== 'dead' && t.to !== 'draining') continue;
       const check = { done: false };
       if (t.to === 'draining') this.drainChecked.set(t.nodeId, check);

@@ -30,8 +30,14 @@ export class ReplicaMap {
   private readonly reports = new Map<string, ReportInProgress>();
   private readonly reported = new Set<string>();
 
-  /** @param sliceMs how long applying a report may hold the thread between yields (tests pass 0: a yield per chunk) */
-  constructor(private readonly sliceMs = 10) {}
+  /**
+   * @param sliceMs how long applying a report may hold the thread between yields (tests pass 0: a yield per chunk)
+   * @param withheld copies a report does not add back: being deleted on command (the report may predate the delete)
+   */
+  constructor(
+    private readonly sliceMs = 10,
+    private readonly withheld: (nodeId: string, chunkId: string) => boolean = () => false,
+  ) {}
 
   add(nodeId: string, chunkId: string): void {
     this.reports.get(nodeId)?.changed.add(chunkId);
@@ -90,7 +96,7 @@ export class ReplicaMap {
         await pacer.yield();
         if (!current()) return { added, dropped, applied: false };
       }
-      if (report.changed.has(id) || held.has(id)) continue;
+      if (report.changed.has(id) || held.has(id) || this.withheld(nodeId, id)) continue;
       this.addCopy(n, id);
       added.push(id);
     }

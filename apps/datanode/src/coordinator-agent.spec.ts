@@ -125,6 +125,21 @@ it('deletes chunks on command and registers again when asked', async () => {
   await until(() => coordinator!.registers >= 2);
 });
 
+it('runs the deletes of a heartbeat answer before the report it asks for, so the report does not list them', async () => {
+  const keep = await putChunk();
+  const drop = await putChunk();
+  coordinator = await startFakeCoordinator();
+  startAgent(coordinator.address);
+  await until(() => coordinator!.heartbeats.length >= 1);
+  const reported = coordinator.reports.length;
+  coordinator.nextAnswer = { commands: [{ command: { case: 'deleteChunks', value: { chunkIds: [drop] } } }] as HeartbeatResponse['commands'], reportChunks: true };
+  await until(() => coordinator!.nextAnswer === undefined);
+  // The report runs before the next heartbeat.
+  const carried = coordinator.heartbeats.length;
+  await until(() => coordinator!.heartbeats.length > carried);
+  expect(coordinator.reports.slice(reported).flat()).toEqual([keep]);
+});
+
 it('reports corrupt chunks and copy outcomes, and sends them again after a failed heartbeat', async () => {
   const { fake, corruptChunks, started, finish } = await startWithHeldCopies();
   const [good, bad, corrupt] = [newChunkId(), newChunkId(), newChunkId()];

@@ -66,6 +66,8 @@ export class CoordinatorAgent {
   private readonly copyOutcomes = new PendingReports<Pick<CopyOutcome, 'chunkId' | 'targetNodeId' | 'ok' | 'error'>>();
   /** Copy commands queued or running, as chunk>target: a repeated command joins the one under way. */
   private readonly copying = new Set<string>();
+  /** Delete commands running: a report waits for them (see report). */
+  private readonly deleting = new Set<Promise<void>>();
 
   constructor(private readonly o: CoordinatorAgentOptions) {
     this.corrupt = o.corruptChunks ?? new PendingReports<string>();
@@ -98,11 +100,12 @@ export class CoordinatorAgent {
         const res = await this.heartbeat();
         if (!res) continue;
         if (res.reregister) break;
+        // Before the report this answer may ask for: a report waits for the deletes (see report).
+        for (const command of res.commands) void this.execute(command);
         if (res.reportChunks || Date.now() - lastReport > reportEvery) {
           await this.report();
           lastReport = Date.now();
         }
-        for (const command of res.commands) void this.execute(command);
       }
     }
   }
@@ -127,8 +130,14 @@ export class CoordinatorAgent {
     }
   }
 
-  /** The full inventory, in batches; failures are logged and retried at the next occasion. */
+  /**
+   * The full inventory, in batches; failures are logged and retried at the
+   * next occasion. It waits for the deletes under way: a report listing a
+   * chunk the coordinator told this node to delete would have it count that
+   * copy again, and possibly delete another one.
+   */
   private async report(): Promise<void> {
+    await Promise.all(this.deleting);
     const reportId = `${this.o.self.nodeId}-${Date.now()}`;
     const batchSize = this.o.reportBatch ?? 10_000;
     let batch: string[] = [];
@@ -205,6 +214,14 @@ export class CoordinatorAgent {
 
   private async execute(command: NodeCommand): Promise<void> {
     if (command.command.case === 'copyChunk') return this.copy(command.command.value);
+    const running = this.runCommand(command);
+    this.deleting.add(running);
+    await running;
+    this.deleting.delete(running);
+  }
+
+  /** Commands other than copies (deletes); never rejects. */
+  private async runCommand(command: NodeCommand): Promise<void> {
     try {
       if (command.command.case === 'deleteChunks') {
         let deleted = 0;

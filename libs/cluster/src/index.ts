@@ -3,7 +3,8 @@
 // heartbeats, and where the replicas of a new chunk go. Pure logic over a
 // small persistence port; no network.
 export { createMembership, Membership } from './membership.js';
-export type { HeartbeatResult, MembershipCounts, NodeRegistration, NodeTransition } from './membership.js';
+export type { HeartbeatResult, MembershipCounts, NodeTransition } from './membership.js';
+export type { NodeRegistration } from './node-registration.js';
 export type { MembershipOptions } from './membership-options.js';
 export { placeChunks, placementReserveBytes, tryPlaceChunk, type PlacementOptions } from './place-chunk.js';
 export type { NodeStats } from './node-stats.js';

@@ -272,6 +272,34 @@ describe('draining nodes', () => {
     expect(await membership.tick()).toMatchObject([{ from: 'draining', to: 'dead' }]);
   });
 
+  it.each(['draining', 'drained'] as const)('are %s again when they die and register again, also after a coordinator restart', async (admin) => {
+    const { membership, clock, store } = setup();
+    await registerAll(membership, ['a', 'b']);
+    await membership.setAdminState('a', 'draining');
+    if (admin === 'drained') await membership.setAdminState('a', 'drained');
+    clock.advance(30_000);
+    await membership.heartbeat('b', stats(), 0);
+    expect(await membership.tick()).toMatchObject([{ nodeId: 'a', from: admin, to: 'dead' }]);
+    expect((await membership.register({ nodeId: 'a', address: 'a:7001', stats: stats() })).state).toBe(admin);
+    expect(membership.live().map((n) => n.nodeId)).toEqual(['b']);
+
+    // Dead again, with a coordinator restart in between: the decision is in the store.
+    clock.advance(30_000);
+    await membership.heartbeat('b', stats(), 0);
+    await membership.tick();
+    await membership.flush();
+    expect((await store.getNode('a'))?.state).toBe('dead');
+    const restarted = createMembership({ store, clock: clock.now });
+    await restarted.load();
+    expect(restarted.node('a')?.state).toBe('dead');
+    expect((await restarted.register({ nodeId: 'a', address: 'a:7001', stats: stats() })).state).toBe(admin);
+    // Back to healthy on the operator's word: a later death and return is healthy.
+    await restarted.setAdminState('a', 'healthy');
+    clock.advance(30_000);
+    await restarted.tick();
+    expect((await restarted.register({ nodeId: 'a', address: 'a:7001', stats: stats() })).state).toBe('healthy');
+  });
+
   it('go draining, drained and back to healthy on an operator\'s word, persisted with a new version; no skipped steps', async () => {
     const { membership, store } = setup();
     await registerAll(membership, ['a', 'b']);

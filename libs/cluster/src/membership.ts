@@ -1,18 +1,9 @@
 import { Code, DfsError } from '@dfs/proto';
 import type { MembershipStore, NodeRecord, NodeState } from './membership-store.js';
 import { resolveMembershipOptions, type MembershipOptions, type ResolvedMembershipOptions } from './membership-options.js';
+import { checkRegistration, type NodeRegistration } from './node-registration.js';
 import { checkNodeStats, type NodeStats } from './node-stats.js';
-
-/** What a datanode says about itself when it starts. */
-export interface NodeRegistration {
-  /** Persistent id the node minted on first start. */
-  nodeId: string;
-  /** Where peers and clients reach it (host:port). */
-  address: string;
-  /** Failure domain (rack, availability zone); '' when unlabelled. */
-  zone?: string;
-  stats: NodeStats;
-}
+import { fromStore, type AdminState, type StoredNode } from './stored-node.js';
 
 /** A state change, for logs and for re-replication. */
 export interface NodeTransition {
@@ -52,6 +43,8 @@ interface Entry {
   changePending: boolean;
   /** A write that is queued but not started yet: later changes ride along with it. */
   queued?: Promise<void>;
+  /** Draining or drained on an operator's word, whatever `record.state` says now (a dead node keeps it). */
+  admin?: AdminState;
 }
 
 /**
@@ -109,13 +102,14 @@ export class Membership {
    * beat and turn dead if they never come back. Returns those transitions.
    */
   async load(): Promise<NodeTransition[]> {
-    const stored = await this.store.listNodes();
+    const storedNodes = await this.store.listNodes();
     const now = this.clock();
     this.entries.clear();
     this.currentVersion = 0;
     const transitions: NodeTransition[] = [];
-    for (const record of stored) {
-      const entry: Entry = { record: copyRecord(record), changedAt: record.version, persistedAt: now, dirty: false, changePending: false };
+    for (const stored of storedNodes) {
+      const { record, admin } = fromStore(stored);
+      const entry: Entry = { record, changedAt: record.version, persistedAt: now, dirty: false, changePending: false, admin };
       this.currentVersion = Math.max(this.currentVersion, record.version);
       if (record.state !== 'dead') {
         const silentMs = Math.max(0, now - record.lastHeartbeat.getTime());
@@ -134,9 +128,10 @@ export class Membership {
   /**
    * Adds a node or refreshes a known one (a restarted datanode). A known node
    * keeps its registeredAt and takes the new address, zone and stats; a dead
-   * or suspect one is healthy again; a draining or drained one stays so (that
-   * was an operator's decision, not the node's). An address that a different,
-   * not-dead node holds is AlreadyExists.
+   * or suspect one is healthy again, unless an operator made it draining or
+   * drained: it is that again, even after dying in between (the operator's
+   * decision, not the node's). An address that a different, not-dead node
+   * holds is AlreadyExists.
    */
   async register(registration: NodeRegistration): Promise<NodeRecord> {
     const { nodeId, address, zone } = checkRegistration(registration);
@@ -156,22 +151,24 @@ export class Membership {
       }
       const existing = this.entries.get(nodeId);
       const previous = existing?.record;
-      const keepState = previous?.state === 'draining' || previous?.state === 'drained';
-      const record: Omit<NodeRecord, 'version'> = {
+      const admin = existing?.admin;
+      const record: StoredNode = {
         nodeId,
         address,
         zone,
-        state: keepState ? previous.state : 'healthy',
+        state: admin ?? 'healthy',
         ...stats,
         registeredAt: previous ? new Date(previous.registeredAt) : new Date(now),
         lastHeartbeat: new Date(now),
+        ...(admin && { adminState: admin }),
       };
       const changed = !previous || previous.address !== address || previous.zone !== zone || previous.state !== record.state;
       const stored = await this.store.putNode(record).catch((err: unknown) => {
         throw storeError(err, nodeId, 'register the node again');
       });
       const entry: Entry = {
-        record: copyRecord(stored),
+        record: fromStore(stored).record,
+        admin,
         changedAt: changed ? stored.version : existing!.changedAt,
         persistedAt: now,
         dirty: false,
@@ -253,9 +250,10 @@ export class Membership {
   /**
    * An operator's state change: `draining` (keeps serving reads, takes no new
    * chunks, its chunks are copied elsewhere), `drained` (everything it holds
-   * has enough copies elsewhere), or back to `healthy`. Persisted; survives
-   * re-registration. NotFound for an unknown node, FailedPrecondition for a
-   * dead one or a change that skips a step.
+   * has enough copies elsewhere), or back to `healthy`. Persisted, apart
+   * from liveness: survives re-registration, death and restarts (see
+   * AdminState). NotFound for an unknown node, FailedPrecondition for a dead
+   * one or a change that skips a step.
    */
   async setAdminState(nodeId: string, to: 'draining' | 'drained' | 'healthy'): Promise<NodeTransition | undefined> {
     const entry = this.entries.get(nodeId);
@@ -267,6 +265,7 @@ export class Membership {
       throw new DfsError(Code.FailedPrecondition, `node ${nodeId} is ${from}, so it cannot become ${to}` + (from === 'dead' ? ': its chunks are re-replicated from other copies already' : ''));
     }
     entry.record.state = to;
+    entry.admin = to === 'healthy' ? undefined : to;
     const now = this.clock();
     await this.persist(entry, true);
     return { nodeId, from, to, at: new Date(now), silentMs: Math.max(0, now - entry.record.lastHeartbeat.getTime()) };
@@ -332,9 +331,10 @@ export class Membership {
       entry.dirty = false;
       entry.changePending = false;
       const { version: _version, ...record } = entry.record;
+      const toStore: StoredNode = { ...record, registeredAt: new Date(record.registeredAt), lastHeartbeat: new Date(record.lastHeartbeat), ...(entry.admin && { adminState: entry.admin }) };
       let stored: NodeRecord;
       try {
-        stored = await this.store.putNode({ ...record, registeredAt: new Date(record.registeredAt), lastHeartbeat: new Date(record.lastHeartbeat) });
+        stored = await this.store.putNode(toStore);
       } catch (err) {
         entry.dirty = true;
         entry.changePending ||= change;
@@ -362,20 +362,6 @@ function nextState(state: NodeState, silentMs: number, suspectAfterMs: number, d
   if (silentMs >= deadAfterMs) return 'dead';
   if (state === 'healthy' && silentMs >= suspectAfterMs) return 'suspect';
   return state;
-}
-
-function checkRegistration(registration: NodeRegistration): { nodeId: string; address: string; zone: string } {
-  const { nodeId, address, zone = '' } = registration ?? ({} as NodeRegistration);
-  if (typeof nodeId !== 'string' || nodeId.trim() === '' || nodeId.length > 256) {
-    throw new DfsError(Code.InvalidArgument, `a node must register with a non-empty id of at most 256 characters, got ${JSON.stringify(nodeId)}`);
-  }
-  if (typeof address !== 'string' || address.trim() === '') {
-    throw new DfsError(Code.InvalidArgument, `node ${nodeId} must register with the address peers reach it at (host:port), got ${JSON.stringify(address)}`);
-  }
-  if (typeof zone !== 'string') {
-    throw new DfsError(Code.InvalidArgument, `node ${nodeId} sent a zone that is not a string: set the datanode's zone label, or leave it empty`);
-  }
-  return { nodeId, address, zone };
 }
 
 function storeError(err: unknown, nodeId: string, advice: string): DfsError {

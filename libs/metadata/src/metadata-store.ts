@@ -110,6 +110,12 @@ export interface NodeRecord {
   activeTransfers: number;
   registeredAt: Date;
   lastHeartbeat: Date;
+  /**
+   * The operator's decision, kept apart from `state` (liveness): a draining
+   * node that dies and registers again is draining again, also after a
+   * coordinator restart. Absent when there is none.
+   */
+  adminState?: 'draining' | 'drained';
   /** Membership version at which this record last changed (assigned by the store on putNode). */
   version: number;
 }

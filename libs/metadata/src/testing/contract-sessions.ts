@@ -149,6 +149,14 @@ export function sessionsContract(ctx: ContractContext): void {
   });
 
   describe('membership', () => {
+    it("keeps a node's administrative state beside its liveness, and clears it when told", async () => {
+      await ctx.store.putNode(nodeRecord('node-d', { state: 'dead', adminState: 'draining' }));
+      expect(await ctx.store.getNode('node-d')).toMatchObject({ state: 'dead', adminState: 'draining' });
+      expect((await ctx.store.listNodes()).find((n) => n.nodeId === 'node-d')).toMatchObject({ adminState: 'draining' });
+      await ctx.store.putNode(nodeRecord('node-d', { state: 'healthy' }));
+      expect((await ctx.store.getNode('node-d'))?.adminState).toBeUndefined();
+    });
+
     it('assigns versions that increase across all nodes, and reads records back', async () => {
       const a1 = await ctx.store.putNode(nodeRecord('node-a'));
       const b1 = await ctx.store.putNode(nodeRecord('node-b', { zone: 'z2' }));

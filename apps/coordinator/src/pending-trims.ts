@@ -1,0 +1,58 @@
+// Surplus copies the healer has decided to delete, from the moment it takes
+// them out of the replica map until the node confirms the removal (or dies,
+// or registers again). Meanwhile a copy is still on the node's disk: a chunk
+// report sent before the delete ran lists it, and counting it again would
+// make the chunk look surplus once more and trim a second copy elsewhere
+// (both deletes run: one copy short). So such a copy is neither re-added
+// from reports nor chosen as a copy target, and its chunk gets no second
+// trim until this one ends.
+
+export class PendingTrims {
+  private readonly byChunk = new Map<string, Set<string>>();
+  private readonly byNode = new Map<string, Set<string>>();
+
+  add(nodeId: string, chunkId: string): void {
+    add(this.byChunk, chunkId, nodeId);
+    add(this.byNode, nodeId, chunkId);
+  }
+
+  has(nodeId: string, chunkId: string): boolean {
+    return this.byNode.get(nodeId)?.has(chunkId) ?? false;
+  }
+
+  /** Nodes a copy of this chunk is being trimmed from. */
+  nodesOf(chunkId: string): ReadonlySet<string> {
+    return this.byChunk.get(chunkId) ?? new Set();
+  }
+
+  /** The node confirmed the removal: the copy is gone for sure. */
+  confirm(nodeId: string, chunkId: string): void {
+    remove(this.byChunk, chunkId, nodeId);
+    remove(this.byNode, nodeId, chunkId);
+  }
+
+  /** Forgets a node's trims (it died or registered again); returns their chunks. */
+  dropNode(nodeId: string): string[] {
+    const chunkIds = [...(this.byNode.get(nodeId) ?? [])];
+    for (const chunkId of chunkIds) remove(this.byChunk, chunkId, nodeId);
+    this.byNode.delete(nodeId);
+    return chunkIds;
+  }
+
+  get size(): number {
+    return this.byChunk.size;
+  }
+}
+
+function add(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
+
+function remove(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
