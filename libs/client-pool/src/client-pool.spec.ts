@@ -147,6 +147,62 @@ describe('ClientPool over real sockets', () => {
     });
   });
 
+  describe('a call marked idempotent: false (a delete, a rename)', () => {
+    const hang = (context: { signal: AbortSignal }) =>
+      new Promise<never>((_resolve, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true }));
+    const threeAttempts = exponentialBackoff({ baseMs: 1, maxAttempts: 3, jitter: 'none' });
+
+    // Each ran on the server: repeating it could undo another client's write, or report its success as NotFound.
+    const ranOnServer: Array<[string, (node: () => HealthServer) => Parameters<typeof startHealthServer>[0], Code]> = [
+      ['DeadlineExceeded', () => hang, Code.DeadlineExceeded],
+      [
+        'Unavailable from the server',
+        () => async () => {
+          throw new DfsError(Code.Unavailable, 'busy');
+        },
+        Code.Unavailable,
+      ],
+      [
+        'a connection lost after the request was sent',
+        (node) => async () => {
+          for (const session of node().sessions) session.destroy();
+          return new Promise<never>(() => undefined);
+        },
+        Code.Unavailable,
+      ],
+    ];
+
+    it.each(ranOnServer)('is not retried after %s, while an idempotent one is', async (_what, handler, code) => {
+      const node: HealthServer = await server(handler(() => node));
+      const clients = pool({ timeoutMs: 100, policy: threeAttempts });
+      const once = (idempotent?: boolean) =>
+        clients.call(DatanodeService, [node.address], (c) => c.health({}), { idempotent }).catch((err: unknown) => err as DfsError);
+      expect(await once(false)).toMatchObject({ code });
+      expect(node.calls).toBe(1);
+      expect(await once(undefined)).toMatchObject({ code });
+      expect(node.calls).toBe(1 + 3);
+      expect(await once(true)).toMatchObject({ code });
+      expect(node.calls).toBe(1 + 3 + 3);
+    });
+
+    it('is retried, on the next address, when the connection was refused', async () => {
+      const dead = await closedAddress();
+      const node = await server(healthy('dn-4'));
+      const visited: string[] = [];
+      const response = await pool({ policy: fast }).call(
+        DatanodeService,
+        [dead, node.address],
+        (client, address) => {
+          visited.push(address);
+          return client.health({});
+        },
+        { idempotent: false },
+      );
+      expect(response.nodeId).toBe('dn-4');
+      expect(visited).toEqual([dead, node.address]);
+    });
+  });
+
   it('starts each call at the next address, spreading load', async () => {
     const a = await server(healthy('a'));
     const b = await server(healthy('b'));

@@ -5,6 +5,7 @@ import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect
 import { Code, DfsError, MAX_FRAME_SIZE, callError } from '@dfs/proto';
 import { abortError, abortableSleep } from './abortable-sleep.js';
 import { exponentialBackoff } from './exponential-backoff.js';
+import { neverSent } from './never-sent.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { DEFAULT_HTTP2_WINDOWS, type Http2Windows } from './tune-http2-server.js';
 import { TunedSessionManager } from './tuned-session-manager.js';
@@ -43,6 +44,15 @@ export interface PoolCallOptions {
   signal?: AbortSignal;
   /** Overrides the pool's retry policy for this call. */
   policy?: RetryPolicy;
+  /**
+   * False for a call that must not run twice, such as a delete or a rename:
+   * after a timeout or a lost connection it may have run, or still be
+   * running, on the server, and a second run could report its success as
+   * NotFound or undo another client's write. Such a call is retried only
+   * when the request never reached a server (the connection was refused or
+   * the name did not resolve). Default: true.
+   */
+  idempotent?: boolean;
 }
 
 /**
@@ -60,7 +70,8 @@ export interface ClientPool {
    * Runs `fn` against `addresses`. After a retryable failure (Unavailable,
    * DeadlineExceeded, ResourceExhausted) it waits as the policy says and tries
    * the next address; other errors (InvalidArgument, NotFound, DataLoss, ...)
-   * are thrown at once. Each call starts at the next address of a rotating
+   * are thrown at once. A call marked `idempotent: false` is retried only when
+   * it never reached a server. Each call starts at the next address of a rotating
    * index, so load spreads across replicas.
    * @throws DfsError: the last error when the policy gives up, Canceled (or
    *   DeadlineExceeded for a timeout signal) when `signal` aborts.
@@ -147,14 +158,18 @@ export function createClientPool(init: ClientPoolInit = {}): ClientPool {
       if (signal?.aborted) throw abortError(signal);
       const address = addresses[(start + attempt - 1) % addresses.length];
       let error: DfsError;
+      let thrown: unknown;
       try {
         return await fn(client(service, address), address, attempt);
       } catch (err) {
+        thrown = err;
         error = callError(err, signal);
       }
       // Checked here as well as in the policy: a custom policy must not be
       // able to repeat a call that failed for a reason that will not go away.
       if (!error.retryable) throw error;
+      // Nor one that may have run already, unless running it again is harmless.
+      if (callOptions.idempotent === false && !neverSent(thrown)) throw error;
       const delayMs = policy.nextDelayMs(error, attempt);
       if (delayMs === undefined) throw error;
       await abortableSleep(delayMs, signal);

@@ -14,9 +14,11 @@ export interface ClientContext {
   /**
    * Runs one coordinator RPC with the client's deadline and the caller's
    * signal, failing over between the coordinators and retrying transient
-   * failures as the client pool's policy says.
+   * failures as the client pool's policy says; with `idempotent: false` (a
+   * call that must not run twice) only failures where it never reached a
+   * coordinator.
    */
-  coordinator<T>(call: (client: Coordinator, options: CallOptions) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  coordinator<T>(call: (client: Coordinator, options: CallOptions) => Promise<T>, signal?: AbortSignal, options?: { idempotent?: boolean }): Promise<T>;
   /** The datanode at `address` (chunk streams: bounded by idle timeouts, not deadlines). */
   datanode(address: string): Client<typeof DatanodeService>;
   readonly idleTimeoutMs: number;
@@ -66,9 +68,12 @@ export function createClientContext(options: DfsClientOptions): ClientContext {
     chunkWrites,
     chunkReads,
     hashThread,
-    coordinator(call, signal) {
+    coordinator(call, signal, callOptions) {
       if (closed) return Promise.reject(closedError());
-      return pool.call(CoordinatorService, coordinators, (client) => call(client, { signal, timeoutMs: callTimeoutMs }), { signal });
+      return pool.call(CoordinatorService, coordinators, (client) => call(client, { signal, timeoutMs: callTimeoutMs }), {
+        signal,
+        idempotent: callOptions?.idempotent,
+      });
     },
     datanode(address) {
       if (closed) throw closedError();

@@ -10,6 +10,16 @@ import { toDfsPath } from './to-dfs-path.js';
 import { uploadFile } from './upload-file.js';
 
 /**
+ * Delete and Rename must not be repeated after they may have run: a retry
+ * racing the first attempt, or after it, reports a done delete as NotFound,
+ * and a delete repeated after another client wrote a new file there deletes
+ * that file. Every other call of the client is harmless to repeat: reads,
+ * CommitUpload and AbortUpload (keyed by upload id), DrainNode, and
+ * CreateUpload / AllocateChunks, whose extra placements expire unused.
+ */
+const NOT_IDEMPOTENT = { idempotent: false };
+
+/**
  * Connects to a DFS cluster. No connection is made until the first call;
  * connections are shared by every call and closed by `close()`.
  *
@@ -35,13 +45,13 @@ export function createDfsClient(options: DfsClientOptions): DfsClient {
     delete: (path, deleteOptions) =>
       run(async () => {
         const request = { path: toDfsPath(path), recursive: deleteOptions?.recursive ?? false };
-        const { filesDeleted } = await ctx.coordinator((c, o) => c.delete(request, o));
+        const { filesDeleted } = await ctx.coordinator((c, o) => c.delete(request, o), undefined, NOT_IDEMPOTENT);
         return { filesDeleted: Number(filesDeleted) };
       }),
     rename: (from, to, renameOptions) =>
       run(async () => {
         const request = { from: toDfsPath(from, 'from'), to: toDfsPath(to, 'to'), overwrite: renameOptions?.overwrite ?? false };
-        const { filesRenamed } = await ctx.coordinator((c, o) => c.rename(request, o));
+        const { filesRenamed } = await ctx.coordinator((c, o) => c.rename(request, o), undefined, NOT_IDEMPOTENT);
         return { filesRenamed: Number(filesRenamed) };
       }),
     nodes: () => run(async () => (await ctx.coordinator((c, o) => c.listNodes({}, o))).nodes.map(toNodeInfo)),

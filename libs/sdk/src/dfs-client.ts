@@ -98,6 +98,12 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Called as bytes arrive. Default: none. */
   onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * To a local path: replace a file there. `false` rejects with AlreadyExists
+   * when the path exists, also when it appeared during the download (the
+   * file is kept; nothing else is left behind). Default: true.
+   */
+  overwrite?: boolean;
 }
 
 /** Options of {@link DfsClient.createReadStream}. */
@@ -138,10 +144,10 @@ export interface DfsClient {
    * Fetches a file. To a local path: chunks are fetched in parallel into
    * `<destination>.dfs-partial-<random>`, which is fsynced and renamed over
    * `destination` only when every byte and the whole-file SHA-256 checked
-   * out. To a Writable: bytes are written in order with back-pressure (the
+   * out (with `overwrite: false`, linked to it only if nothing is there). To a Writable: bytes are written in order with back-pressure (the
    * stream is ended afterwards, except process.stdout/stderr). A replica that
    * fails or returns bad bytes is replaced by the next one.
-   * @throws DfsError NotFound, FailedPrecondition (a directory; the file replaced, moved or deleted meanwhile), DataLoss (no replica has good bytes), Canceled...
+   * @throws DfsError NotFound, AlreadyExists (a local file there, with `overwrite: false`), FailedPrecondition (a directory; the file replaced, moved or deleted meanwhile), DataLoss (no replica has good bytes), Canceled...
    */
   download(remotePath: string, destination: string | NodeJS.WritableStream, options?: DownloadOptions): Promise<FileInfo>;
   /**

@@ -26,6 +26,7 @@ export async function downloadFile(ctx: ClientContext, path: string, destination
         concurrency,
         signal,
         onProgress: report && ((loaded, chunks) => report({ loaded, total: file.size, chunks })),
+        overwrite: options.overwrite ?? true,
       });
       return file;
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventually } from '@dfs/test-cluster';
 import { downloadFile } from './download-file.js';
@@ -62,5 +63,55 @@ describe('a download to a path', () => {
       release();
     }
     expect(sdk.ctx.chunkReads.inUse).toBe(0);
+  });
+});
+
+/** The partial files of `name` left in the scratch directory. */
+async function partialsOf(name: string): Promise<string[]> {
+  return (await readdir(sdk.scratch)).filter((n) => n.startsWith(`${name}.dfs-partial-`));
+}
+
+// Two `dfs get`s into one directory both pass the CLI's check that the local
+// file is new; the one that ends last must not replace the other's file.
+describe('a download to a path, when a local file appears at it meanwhile', () => {
+  const theirs = Buffer.from('written by someone else during the download');
+
+  /** Downloads a fresh 3-chunk file to `name`, writing `theirs` there once the first bytes arrived. */
+  async function race(name: string, overwrite: boolean): Promise<{ local: string; data: Buffer; download: Promise<unknown> }> {
+    const data = randomBytes(3 * CHUNK);
+    await uploadFile(sdk.ctx, `/race/${name}`, data, { chunkSize: CHUNK });
+    const local = join(sdk.scratch, name);
+    let written = false;
+    const onProgress = () => {
+      if (!written) writeFileSync(local, theirs);
+      written = true;
+    };
+    const download = downloadFile(sdk.ctx, `/race/${name}`, local, { concurrency: 2, overwrite, onProgress });
+    return { local, data, download: download.catch((err: unknown) => err) };
+  }
+
+  it('without overwrite fails with AlreadyExists naming the path, keeps that file and leaves no partial file', async () => {
+    const { local, download } = await race('kept', false);
+    expect(await download).toMatchObject({ code: 'AlreadyExists', message: expect.stringContaining(local) });
+    expect((await readFile(local)).equals(theirs)).toBe(true);
+    expect(await partialsOf('kept')).toEqual([]);
+  });
+
+  it('with overwrite replaces it', async () => {
+    const { local, data, download } = await race('replaced', true);
+    expect(await download).toMatchObject({ path: '/race/replaced', size: data.length });
+    expect((await readFile(local)).equals(data)).toBe(true);
+    expect(await partialsOf('replaced')).toEqual([]);
+  });
+
+  it('without overwrite fetches nothing when the path exists from the start', async () => {
+    await uploadFile(sdk.ctx, '/race/early', randomBytes(CHUNK), { chunkSize: CHUNK });
+    const local = join(sdk.scratch, 'early');
+    await writeFile(local, theirs);
+    const onProgress = jest.fn();
+    await expect(downloadFile(sdk.ctx, '/race/early', local, { overwrite: false, onProgress })).rejects.toMatchObject({ code: 'AlreadyExists' });
+    expect(onProgress).not.toHaveBeenCalled();
+    expect((await readFile(local)).equals(theirs)).toBe(true);
+    expect(await partialsOf('early')).toEqual([]);
   });
 });

@@ -55,7 +55,7 @@ export default class Get extends DfsCommand<typeof Get> {
           }
           await made.ensure(dirname(job.local));
           // The SDK writes a temp file and renames it into place once every checksum held.
-          return client.download(job.remote, job.local, { concurrency: this.flags.concurrency, signal, onProgress });
+          return client.download(job.remote, job.local, { concurrency: this.flags.concurrency, signal, onProgress, overwrite: this.flags.overwrite });
         },
         (info, job) => {
           if (!info) return;
