@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { FileInfo } from '@dfs/sdk';
 import { CliError } from './cli-error.js';
@@ -60,11 +60,13 @@ export async function planDownloads(remote: string, local: string | undefined, o
   }
   // A directory where a file is to land cannot be replaced, --overwrite or not; found after the whole
   // download it is an EISDIR from the final rename (and exit 2), so it is refused before anything is fetched.
-  const inTheWay = jobs.find((j) => localKind(j.local) === 'directory');
-  if (inTheWay) throw new CliError(`${inTheWay.local} is a directory: a file cannot replace it; remove it or name another target`, ExitCode.WrongKind);
+  // One stat per job; a directory anywhere is reported before an existing file.
+  const kinds = jobs.map((j) => localKind(j.local));
+  const inTheWay = kinds.indexOf('directory');
+  if (inTheWay >= 0) throw new CliError(`${jobs[inTheWay]!.local} is a directory: a file cannot replace it; remove it or name another target`, ExitCode.WrongKind);
   if (!options.overwrite) {
-    const taken = jobs.find((j) => existsSync(j.local));
-    if (taken) throw new CliError(`${taken.local} exists: pass --overwrite to replace it`, ExitCode.AlreadyExists);
+    const taken = kinds.findIndex((k) => k !== undefined);
+    if (taken >= 0) throw new CliError(`${jobs[taken]!.local} exists: pass --overwrite to replace it`, ExitCode.AlreadyExists);
   }
   return jobs;
 }

@@ -340,7 +340,7 @@ export class ChunkHealer {
 
   /** Deletes copies beyond the replication (see trimVictims) once the view is complete, nothing moves and no earlier trim of the chunk is pending. */
   private trim(chunkId: string, holders: NodeRecord[], replication: number): void {
-    if (!this.options.viewComplete?.() || this.inFlight.has(chunkId) || this.trims.nodesOf(chunkId).size > 0) return;
+    if (!this.options.viewComplete?.() || this.inFlight.has(chunkId) || this.trims.hasChunk(chunkId)) return;
     const healthy = holders.filter((n) => n.state === 'healthy');
     if (healthy.length <= replication) return;
     for (const n of trimVictims(healthy, holders.filter((h) => COUNTS_TOWARD_R.has(h.state)), healthy.length - replication)) {

@@ -20,6 +20,11 @@ export class PendingTrims {
     return this.byNode.get(nodeId)?.has(chunkId) ?? false;
   }
 
+  /** Whether a copy of this chunk is being trimmed. */
+  hasChunk(chunkId: string): boolean {
+    return this.byChunk.has(chunkId);
+  }
+
   /** Nodes a copy of this chunk is being trimmed from. */
   nodesOf(chunkId: string): ReadonlySet<string> {
     return this.byChunk.get(chunkId) ?? new Set();
@@ -39,9 +44,6 @@ export class PendingTrims {
     return chunkIds;
   }
 
-  get size(): number {
-    return this.byChunk.size;
-  }
 }
 
 function add(map: Map<string, Set<string>>, key: string, value: string): void {

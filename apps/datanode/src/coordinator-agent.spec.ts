@@ -110,34 +110,41 @@ it('registers once the coordinator comes up, reports every chunk in batches, the
   expect(coordinator.reports.map((b) => b.length)).toEqual([2, 1]);
 });
 
-it('deletes chunks on command and registers again when asked', async () => {
+/** Two stored chunks (one to keep, one to delete) and an agent that has heartbeaten once. */
+async function startWithTwoChunks(): Promise<{ keep: string; drop: string; fake: FakeCoordinator }> {
   const keep = await putChunk();
   const drop = await putChunk();
   coordinator = await startFakeCoordinator();
   startAgent(coordinator.address);
-  await until(() => coordinator!.heartbeats.length >= 1);
-  await command([{ command: { case: 'deleteChunks', value: { chunkIds: [drop] } } }] as HeartbeatResponse['commands']);
+  const fake = coordinator;
+  await until(() => fake.heartbeats.length >= 1);
+  return { keep, drop, fake };
+}
+
+function deleteCommand(chunkId: string): HeartbeatResponse['commands'] {
+  return [{ command: { case: 'deleteChunks', value: { chunkIds: [chunkId] } } }] as HeartbeatResponse['commands'];
+}
+
+it('deletes chunks on command and registers again when asked', async () => {
+  const { keep, drop, fake } = await startWithTwoChunks();
+  await command(deleteCommand(drop));
   // The command runs right after the heartbeat that carried it.
   await until(async () => !(await store.has(drop)));
   expect(await store.has(keep)).toBe(true);
-  await until(() => coordinator!.removedChunkIds().includes(drop)); // confirmed back to the coordinator
-  coordinator.nextAnswer = { reregister: true };
-  await until(() => coordinator!.registers >= 2);
+  await until(() => fake.removedChunkIds().includes(drop)); // confirmed back to the coordinator
+  fake.nextAnswer = { reregister: true };
+  await until(() => fake.registers >= 2);
 });
 
 it('runs the deletes of a heartbeat answer before the report it asks for, so the report does not list them', async () => {
-  const keep = await putChunk();
-  const drop = await putChunk();
-  coordinator = await startFakeCoordinator();
-  startAgent(coordinator.address);
-  await until(() => coordinator!.heartbeats.length >= 1);
-  const reported = coordinator.reports.length;
-  coordinator.nextAnswer = { commands: [{ command: { case: 'deleteChunks', value: { chunkIds: [drop] } } }] as HeartbeatResponse['commands'], reportChunks: true };
-  await until(() => coordinator!.nextAnswer === undefined);
+  const { keep, drop, fake } = await startWithTwoChunks();
+  const reported = fake.reports.length;
+  fake.nextAnswer = { commands: deleteCommand(drop), reportChunks: true };
+  await until(() => fake.nextAnswer === undefined);
   // The report runs before the next heartbeat.
-  const carried = coordinator.heartbeats.length;
-  await until(() => coordinator!.heartbeats.length > carried);
-  expect(coordinator.reports.slice(reported).flat()).toEqual([keep]);
+  const carried = fake.heartbeats.length;
+  await until(() => fake.heartbeats.length > carried);
+  expect(fake.reports.slice(reported).flat()).toEqual([keep]);
 });
 
 it('reports corrupt chunks and copy outcomes, and sends them again after a failed heartbeat', async () => {

@@ -199,8 +199,7 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
           // Its rename may be from a process that died before the directory
           // fsync (a copy retried after a crash): make the entry durable
           // before this answer says it is.
-          const unsynced = this.paths.chunkDirs(chunkId).filter((dir) => !this.durableDirs.has(dir));
-          await Promise.all([this.dirSyncer.sync(dirname(path)), ...unsynced.map((dir) => this.makeDirDurable(dir))]);
+          await this.makeEntryDurable(path, this.paths.chunkDirs(chunkId));
           return existing;
         }
         throw new DfsError(
@@ -215,7 +214,7 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
         // The rename is durable only once its directory is, and a directory
         // made on the way only once its parent is. Every one of these fsyncs
         // ends before the ack; they are independent, so they run together.
-        await Promise.all([this.dirSyncer.sync(dirname(path)), ...created.map((dir) => this.makeDirDurable(dir))]);
+        await this.makeEntryDurable(path, created);
       } catch (err) {
         // Not durable: take it back rather than ack a chunk a crash may lose.
         await unlink(path).catch(() => undefined);
@@ -362,6 +361,14 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
       pending.push(dir);
     }
     return pending;
+  }
+
+  /**
+   * Makes `path`'s entry durable, and the entries of `dirs` (prefix
+   * directories on its way) not yet known durable: independent fsyncs, run together.
+   */
+  private async makeEntryDurable(path: string, dirs: readonly string[]): Promise<void> {
+    await Promise.all([this.dirSyncer.sync(dirname(path)), ...dirs.map((dir) => this.makeDirDurable(dir))]);
   }
 
   /** fsyncs the parent of `dir` (shared with concurrent callers): then its entry survives a crash. */

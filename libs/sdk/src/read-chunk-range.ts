@@ -15,8 +15,8 @@ interface Progress {
   readonly failures: string[];
   /** Nodes no retry can help: they hold damaged bytes of the chunk, or none. */
   readonly bad: Set<string>;
-  /** Of `bad`, the nodes that hold no copy at all (NotFound). */
-  readonly missing: Set<string>;
+  /** Whether one of `bad` holds no copy at all (NotFound): the locations may be stale. */
+  missing: boolean;
 }
 
 /**
@@ -46,7 +46,7 @@ export async function* readChunkRange(
   /** Nodes that failed earlier in the same transfer: tried last, so a dead or stalled node costs one timeout, not one per chunk. */
   failedNodes: Set<string> = new Set(),
 ): AsyncGenerator<Uint8Array> {
-  const progress: Progress = { pos: offset, end: offset + length, failures: [], bad: new Set(), missing: new Set() };
+  const progress: Progress = { pos: offset, end: offset + length, failures: [], bad: new Set(), missing: false };
   yield* fromReplicas(ctx, chunk, chunk.replicas, progress, signal, failedNodes);
   if (progress.pos === progress.end) return;
   const tried = [...chunk.replicas];
@@ -54,7 +54,7 @@ export async function* readChunkRange(
   // rather than a loss (the chunk moved, or its version was replaced or
   // deleted and collected): the coordinator is asked before concluding.
   // Damaged bytes alone need no second opinion.
-  if (progress.missing.size > 0) {
+  if (progress.missing) {
     const now = await locateAgain(ctx, file, chunk, progress, signal);
     const untried = now.replicas.filter((r) => !tried.some((t) => t.nodeId === r.nodeId));
     if (untried.length > 0) {
@@ -104,7 +104,7 @@ async function* fromReplicas(
         if (signal.aborted) throw error;
         // Damaged bytes, or a copy the node no longer has (quarantined, lost, moved or collected): no retry of it helps.
         if (error.code === Code.DataLoss || error.code === Code.NotFound) progress.bad.add(replica.nodeId);
-        if (error.code === Code.NotFound) progress.missing.add(replica.nodeId);
+        if (error.code === Code.NotFound) progress.missing = true;
         progress.failures.push(`${replica.address}: ${error.rawMessage}`);
         failedNodes.add(replica.nodeId);
       }

@@ -61,7 +61,7 @@ export async function* readChunkStream(
   );
   const responses = call[Symbol.asyncIterator]();
   try {
-    yield* verifiedRead({ [Symbol.asyncIterator]: () => responses }, { ...options, signal });
+    yield* verifiedRead({ [Symbol.asyncIterator]: () => responses }, { ...options, signal }, fetch);
   } catch (err) {
     throw callError(err, options.signal);
   } finally {
@@ -91,9 +91,13 @@ function widenedRange(options: ReadChunkStreamOptions): { offset: number; length
   return { offset: start, length: Math.max(0, end - start) };
 }
 
-async function* verifiedRead(responses: AsyncIterable<ReadChunkResponse>, options: ReadChunkStreamOptions): AsyncGenerator<Uint8Array> {
+async function* verifiedRead(
+  responses: AsyncIterable<ReadChunkResponse>,
+  options: ReadChunkStreamOptions,
+  /** The range asked of the node (see widenedRange). */
+  fetch: { offset: number; length: number },
+): AsyncGenerator<Uint8Array> {
   const offset = options.offset ?? 0;
-  const fetch = widenedRange(options);
   const what = `chunk ${options.chunkId}`;
   const it = withIdleTimeout(responses, { idleTimeoutMs: options.idleTimeoutMs ?? 30_000, signal: options.signal, what });
   const first = await it.next();

@@ -132,10 +132,7 @@ export async function commitFile(ctx: EtcdContext, input: CommitInput): Promise<
       // The same upload was committed concurrently (a retry racing its original): drop
       // our copy of the list and point the chunks back at the winner's file.
       settled = true;
-      if (!inline) {
-        await kv.txn([], [kv.delPrefix(keys.fileAll(fileId))]);
-        await writeOps(ctx, ownerOps(ctx, result.winner, input.chunks));
-      }
+      if (!inline) await yieldToWinner(ctx, fileId, result.winner, input.chunks);
       return alreadyCommitted(ctx, result.winner, input.uploadId);
     }
     return { file: result.file, replaced: result.replaced, alreadyCommitted: false };
@@ -175,12 +172,14 @@ async function cleanUpPreWrite(ctx: EtcdContext, fileId: string, input: CommitIn
   const done = await kv.get(keys.committed(input.uploadId));
   const winner = done?.value.toString('utf8');
   if (winner === fileId) return;
-  if (winner !== undefined) {
-    await ctx.kv.txn([], [ctx.kv.delPrefix(keys.fileAll(fileId))]);
-    await writeOps(ctx, ownerOps(ctx, winner, input.chunks));
-    return;
-  }
-  await discardChunkList(ctx, fileId, input.chunks);
+  if (winner !== undefined) await yieldToWinner(ctx, fileId, winner, input.chunks);
+  else await discardChunkList(ctx, fileId, input.chunks);
+}
+
+/** Another commit of the same upload won: drops our pre-written list and points the chunks back at its file. */
+async function yieldToWinner(ctx: EtcdContext, fileId: string, winner: string, chunks: ChunkRef[]): Promise<void> {
+  await ctx.kv.txn([], [ctx.kv.delPrefix(keys.fileAll(fileId))]);
+  await writeOps(ctx, ownerOps(ctx, winner, chunks));
 }
 
 /** Yields a file's chunks in index order, a few batch keys per request. */
