@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createChunkStore, type ChunkStore } from '@dfs/chunk-store';
 import { createClientPool, exponentialBackoff, type ClientPool } from '@dfs/client-pool';
-import { chunkSha256, newChunkId, type HeartbeatRequest, type HeartbeatResponse } from '@dfs/proto';
+import { Code, DfsError, chunkSha256, newChunkId, type HeartbeatRequest, type HeartbeatResponse } from '@dfs/proto';
 import { eventually } from '@dfs/test-cluster';
 import pino from 'pino';
 import { CoordinatorAgent, type CoordinatorAgentOptions } from './coordinator-agent.js';
@@ -134,6 +134,44 @@ it('deletes chunks on command and registers again when asked', async () => {
   await until(() => fake.removedChunkIds().includes(drop)); // confirmed back to the coordinator
   fake.nextAnswer = { reregister: true };
   await until(() => fake.registers >= 2);
+});
+
+it('deletes each chunk of a command on its own: one that fails is logged and not confirmed, the others are', async () => {
+  const [first, failing, unlinked, last] = [await putChunk(), await putChunk(), await putChunk(), await putChunk()];
+  const eio = (id: string) => new DfsError(Code.Internal, `deleting chunk ${id}: I/O error (EIO: i/o error); check the disk and the node's logs`);
+  // The store's neighbour double: EIO for one id, and for another after its
+  // file is gone (a failed directory fsync).
+  const failingStore = new Proxy(store, {
+    get(target, key) {
+      if (key === 'delete') {
+        return async (id: string) => {
+          if (id === failing) throw eio(id);
+          if (id === unlinked) {
+            await target.delete(id);
+            throw eio(id);
+          }
+          return target.delete(id);
+        };
+      }
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const logged: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+  coordinator = await startFakeCoordinator();
+  const fake = coordinator;
+  startAgent(fake.address, { store: failingStore, logger });
+  await until(() => fake.heartbeats.length >= 1);
+  await command([{ command: { case: 'deleteChunks', value: { chunkIds: [first, failing, unlinked, first, last] } } }] as HeartbeatResponse['commands']);
+  await until(() => [first, unlinked, last].every((id) => fake.removedChunkIds().includes(id)));
+  const carried = fake.heartbeats.length;
+  await until(() => fake.heartbeats.length > carried); // and nothing more follows
+  expect(fake.removedChunkIds().sort()).toEqual([first, unlinked, last].sort());
+  expect(await store.has(last)).toBe(false);
+  expect(await store.has(failing)).toBe(true);
+  expect(logged).toContainEqual(expect.objectContaining({ chunkId: failing, msg: 'could not delete a chunk on command; the coordinator will ask again' }));
+  expect(logged).toContainEqual(expect.objectContaining({ requested: 5, deleted: 3, notFound: 0, failed: 1 }));
 });
 
 it('runs the deletes of a heartbeat answer before the report it asks for, so the report does not list them', async () => {

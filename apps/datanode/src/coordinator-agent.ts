@@ -4,6 +4,7 @@ import type { ChunkStore } from '@dfs/chunk-store';
 import type { ClientPool } from '@dfs/client-pool';
 import { Code, CoordinatorService, DfsError, type CopyChunkRequest, type CopyOutcome, type HeartbeatResponse, type NodeCommand } from '@dfs/proto';
 import type { Logger } from 'pino';
+import { deleteEach } from './delete-each.js';
 import { PendingReports } from './pending-reports.js';
 
 export interface CoordinatorAgentOptions {
@@ -45,6 +46,8 @@ const REPORT_TIMEOUT_FACTOR = 6;
 
 /** Ids (or copy outcomes) per list in one heartbeat; the rest go with the next. */
 const MAX_IDS_PER_HEARTBEAT = 10_000;
+/** Failed deletes of one command logged one by one; a dying disk may fail all 10,000 (the summary counts them). */
+const MAX_LOGGED_FAILURES = 20;
 
 /**
  * The datanode's side of membership: register (retrying until a coordinator
@@ -204,7 +207,9 @@ export class CoordinatorAgent {
    * Leaves out quarantined chunks stored again since (re-replicated here
    * while an earlier heartbeat failed, or a stray copy quarantined beside a
    * good one at startup): reporting those would make the coordinator drop a
-   * good replica. When in doubt (an I/O error), the report goes out.
+   * good replica. A chunk the store could not move to quarantine is
+   * condemned where it lies, and has() is false for it: it is reported too.
+   * When in doubt (an I/O error), the report goes out.
    */
   private async stillQuarantined(ids: string[]): Promise<string[]> {
     const out: string[] = [];
@@ -222,19 +227,20 @@ export class CoordinatorAgent {
 
   /** Commands other than copies (deletes); never rejects. */
   private async runCommand(command: NodeCommand): Promise<void> {
-    try {
-      if (command.command.case === 'deleteChunks') {
-        let deleted = 0;
-        for (const id of command.command.value.chunkIds) {
-          if (await this.o.store.delete(id)) deleted++;
-          // Absent counts as removed too: the coordinator only needs to know it is gone.
-          this.removed.add(id);
-        }
-        this.o.logger.info({ requested: command.command.value.chunkIds.length, deleted }, 'deleted chunks on command');
-      }
-    } catch (err) {
-      if (!this.signal.aborted) this.o.logger.warn({ err: DfsError.from(err).rawMessage, command: command.command.case }, 'command failed');
-    }
+    if (command.command.case !== 'deleteChunks') return;
+    const requested = command.command.value.chunkIds;
+    const outcome = await deleteEach(this.o.store, requested, this.signal);
+    // Confirmed removed: absent counts too, the coordinator only needs to
+    // know it is gone. The failed ones are not: the coordinator keeps them
+    // pending and sends them again (a GC delete once a chunk report lists the
+    // chunk; a trim's copy stays out of its counts until then).
+    for (const id of [...outcome.deleted, ...outcome.notFound]) this.removed.add(id);
+    if (this.signal.aborted) return;
+    const { deleted, notFound, failed } = outcome;
+    for (const f of failed.slice(0, MAX_LOGGED_FAILURES)) this.o.logger.warn({ chunkId: f.chunkId, err: f.error.rawMessage }, 'could not delete a chunk on command; the coordinator will ask again');
+    const summary = { requested: requested.length, deleted: deleted.length, notFound: notFound.length, failed: failed.length };
+    if (failed.length > 0) this.o.logger.warn(summary, 'deleted chunks on command, some failed');
+    else this.o.logger.info(summary, 'deleted chunks on command');
   }
 
   /** Runs a copy command and queues its outcome for the next heartbeat (none when the agent is stopping). */

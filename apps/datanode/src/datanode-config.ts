@@ -52,6 +52,23 @@ export const datanodeConfigSchema = z
       })
       .strict()
       .prefault({}),
+    read: z
+      .object({
+        /**
+         * A read whose client takes no reply for this long (it stopped
+         * reading without canceling) is ended and its stream reset, freeing
+         * its file, buffers and slot; 0 never ends one.
+         */
+        idleTimeoutMs: zDuration.default(60_000),
+        /**
+         * Reads a node runs at once; more wait, holding nothing but their
+         * request. Each running read holds an fd and up to about two frames
+         * (a window of blocks, and the reply queued on its stream).
+         */
+        maxActive: z.number().int().min(1).max(4096).default(64),
+      })
+      .strict()
+      .prefault({}),
     /**
      * HTTP/2 receive window per stream. Node buffers up to this much of every
      * stream the handler is not reading (the connection window is consumed as
@@ -114,6 +131,8 @@ export const DATANODE_ENV = {
   DATANODE_SCRUB_RATE: 'scrub.bytesPerSecond',
   DATANODE_SCRUB_INTERVAL: 'scrub.intervalMs',
   DATANODE_MAX_ACTIVE_COPIES: 'copy.maxActive',
+  DATANODE_READ_IDLE_TIMEOUT: 'read.idleTimeoutMs',
+  DATANODE_MAX_ACTIVE_READS: 'read.maxActive',
 } as const;
 
 /** Defaults < YAML file (DATANODE_CONFIG or `file`) < environment. Throws ConfigError listing every problem. */

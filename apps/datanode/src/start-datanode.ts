@@ -9,6 +9,7 @@ import type { DatanodeConfig } from './datanode-config.js';
 import { CoordinatorAgent } from './coordinator-agent.js';
 import { copyChunkTo } from './copy-chunk-to.js';
 import { registerDatanodeService } from './datanode-service.js';
+import { resetStreamContext } from './reset-stream-key.js';
 import { InFlight } from './in-flight.js';
 import { loadNodeId } from './node-identity.js';
 import { PendingReports } from './pending-reports.js';
@@ -70,8 +71,11 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
         version,
         startedAt: Date.now(),
         write: writeConfig,
+        read: { idleTimeoutMs: config.read.idleTimeoutMs, slots: new ByteBudget(config.read.maxActive) },
         copySlots,
       }),
+    // Lets a stalled read reset its stream (see read-chunk-handler.ts).
+    contextValues: resetStreamContext,
     readMaxBytes: MAX_MESSAGE_BYTES,
     writeMaxBytes: MAX_MESSAGE_BYTES,
     // Never compress a reply, whatever the client accepts: chunk bytes are
@@ -92,7 +96,7 @@ export async function startDatanode(config: DatanodeConfig, logger: Logger, vers
         self: { nodeId, address: self.address, zone: config.zone },
         logger: log,
         activeTransfers: () => inFlight.size,
-        copyChunk: (chunkId, target, signal) => copyChunkTo({ store, pool, inFlight, write: writeConfig, copySlots }, chunkId, target, signal),
+        copyChunk: (chunkId, target, signal) => copyChunkTo({ store, pool, inFlight, write: writeConfig, copySlots, self }, chunkId, target, signal),
         reportIntervalMs: config.reportIntervalMs,
         corruptChunks,
       })

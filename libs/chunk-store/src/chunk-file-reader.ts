@@ -14,7 +14,7 @@ import { BLOCK_DIGEST_SIZE, CHUNK_HEADER_SIZE, trailerOffset } from './chunk-hea
 import type { ChunkPaths } from './chunk-paths.js';
 import type { ChunkInfo, ChunkReader, ReadRange } from './chunk-store.js';
 import { readChunkFileHeader, readFully } from './file-io.js';
-import { canceledError, corruptChunkError, isNotFound, toStoreError } from './store-errors.js';
+import { canceledError, corruptChunkError, isNotFound, notStoredError, toStoreError } from './store-errors.js';
 
 /** What a reader needs from its store. */
 export interface ChunkReaderHost {
@@ -53,9 +53,7 @@ export class ChunkFileReader implements ChunkReader {
     try {
       fh = await open(host.paths.chunkFile(chunkId), 'r');
     } catch (err) {
-      if (isNotFound(err)) {
-        throw new DfsError(Code.NotFound, `chunk ${chunkId} is not stored on this node: read it from another replica`);
-      }
+      if (isNotFound(err)) throw notStoredError(chunkId);
       throw toStoreError(err, `opening chunk ${chunkId}`);
     }
     try {

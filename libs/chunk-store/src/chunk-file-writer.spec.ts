@@ -148,11 +148,42 @@ describe('ChunkWriter', () => {
     const chunkId = newChunkId();
     const first = await putChunk(store, data, { chunkId, uploadId: 'first' });
     const again = await putChunk(store, data, { chunkId, uploadId: 'second' });
-    expect(again).toEqual(first); // the stored chunk, untouched
+    // The same chunk: the verified copy took the stored one's place.
+    expect({ ...again, createdAt: undefined, uploadId: undefined }).toEqual({ ...first, createdAt: undefined, uploadId: undefined });
+    expect(await store.stat(chunkId)).toEqual(again);
     const err = await rejection(putChunk(store, random(KiB64 * 2), { chunkId }));
     expect(err.code).toBe(Code.AlreadyExists);
     expect(await filesUnder(join(tmp.dir, 'tmp'))).toEqual([]);
     expect((await store.usage()).chunkCount).toBe(1);
+  });
+
+  it('replaces a stored copy with unscrubbed damage in its data by the verified one committed again', async () => {
+    const onCorrupt = jest.fn();
+    const store = await tmp.open({ onCorrupt });
+    const data = random(3 * KiB64);
+    const { chunkId } = await putChunk(store, data);
+    const path = join(tmp.dir, 'chunks', chunkId.slice(0, 2), chunkId.slice(2, 4), `${chunkId}.chunk`);
+    const before = await store.usage();
+    // A reader that has the old file open while the new copy takes its place.
+    const oldReader = await store.openReader(chunkId);
+    // Bit rot in block 1: the header, which is all a commit checks, is intact.
+    const fd = fs.openSync(path, 'r+');
+    fs.writeSync(fd, Buffer.from([data[KiB64 + 5]! ^ 0xff]), 0, 1, CHUNK_HEADER_SIZE + KiB64 + 5);
+    fs.closeSync(fd);
+
+    await putChunk(store, data, { chunkId }); // re-replication onto this node
+
+    const reader = await store.openReader(chunkId);
+    expect((await readRange(reader, { offset: 0, length: 0 })).data.equals(data)).toBe(true);
+    await reader.close();
+    // The old reader still reads the old inode and finds its damage, which
+    // quarantines nothing: the path holds the good copy now.
+    expect((await rejection(readRange(oldReader, { offset: KiB64, length: 10 }))).reason).toBe('CORRUPT_CHUNK');
+    await oldReader.close();
+    expect(onCorrupt).not.toHaveBeenCalled();
+    expect(await store.has(chunkId)).toBe(true);
+    expect(await store.usage()).toMatchObject({ usedBytes: before.usedBytes, chunkCount: 1 });
+    expect(await filesUnder(join(tmp.dir, 'tmp'))).toEqual([]);
   });
 
   it('replaces a damaged stored copy with a verified one on commit', async () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, DfsError, MAX_FRAME_SIZE, errorReason } from '@dfs/proto';
 import { chunkFileLength } from './chunk-header.js';
 import type { ChunkReader, ChunkStore, ChunkStoreLogger } from './chunk-store.js';
+import { isMediaError } from './store-errors.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface ChunkScrubberOptions {
@@ -29,8 +30,18 @@ export interface ScrubRoundSummary {
   corrupt: number;
   /** Chunks deleted (or quarantined by a client's read) between the walk finding them and the scrubber opening them. */
   vanished: number;
-  /** Chunks that could not be read for a reason other than their content (an I/O error): left in place, tried again next round. */
+  /**
+   * Chunks that could not be read for a reason other than their content (an
+   * I/O error): left in place, tried again next round.
+   */
   unreadable: number;
+  /**
+   * Chunks that failed with a media error (EIO …) in an earlier round and
+   * again in this one, with no good read between: condemned (taken out of
+   * service) and reported through the store's onCorrupt, so the coordinator
+   * makes a good copy elsewhere.
+   */
+  condemned: number;
   /** Bytes read, headers and trailers included. */
   bytes: number;
   elapsedMs: number;
@@ -38,7 +49,7 @@ export interface ScrubRoundSummary {
   complete: boolean;
 }
 
-type ChunkOutcome = 'verified' | 'corrupt' | 'vanished' | 'unreadable';
+type ChunkOutcome = 'verified' | 'corrupt' | 'vanished' | 'unreadable' | 'condemned';
 
 const DEFAULT_READ_SIZE = 256 * 1024;
 const MIN_READ_SIZE = 64 * 1024;
@@ -51,12 +62,22 @@ const silentLogger: ChunkStoreLogger = { info: () => undefined, warn: () => unde
  * 64 KiB block and quarantines the chunk at the first mismatch; the store's
  * onCorrupt then reports it. Reads are paced by a token bucket, one chunk at
  * a time with one bounded buffer, and take no lock, so client reads and
- * writes never wait for the scrubber. Only a proven mismatch quarantines:
- * an I/O error leaves the chunk in place to be tried again.
+ * writes never wait for the scrubber. A proven mismatch quarantines at
+ * once; an I/O error leaves the chunk in place to be tried again. But a
+ * media error (EIO: a bad sector) that comes back the next round condemns
+ * the chunk, which reports it: otherwise the coordinator would count, for
+ * ever, a copy that no client can read. Transient errors (EMFILE …) never do.
  */
 export class ChunkScrubber {
   private readonly o: ChunkScrubberOptions;
   private readonly bucket: TokenBucket;
+  /**
+   * Chunks whose last telling read failed with a media error: the round it
+   * happened in, and the last round that met the chunk. An entry goes once
+   * the chunk reads well, is condemned, or is not met by a complete round
+   * (deleted): at most one per chunk.
+   */
+  private readonly suspects = new Map<string, { since: number; seen: number }>();
 
   constructor(
     private readonly store: ChunkStore,
@@ -98,16 +119,18 @@ export class ChunkScrubber {
 
   private async round(round: number, signal: AbortSignal): Promise<{ summary: ScrubRoundSummary; stop: boolean }> {
     const started = performance.now();
-    const summary: ScrubRoundSummary = { round, verified: 0, corrupt: 0, vanished: 0, unreadable: 0, bytes: 0, elapsedMs: 0, complete: false };
+    const summary: ScrubRoundSummary = { round, verified: 0, corrupt: 0, vanished: 0, unreadable: 0, condemned: 0, bytes: 0, elapsedMs: 0, complete: false };
     let stop = false;
     this.o.logger.info({ round }, 'scrub round started');
     try {
       for await (const chunkId of this.store.chunkIds({ signal })) {
-        const { outcome, bytes } = await this.scrubChunk(chunkId, signal);
+        const { outcome, bytes } = await this.scrubChunk(chunkId, round, signal);
         summary[outcome]++;
         summary.bytes += bytes;
       }
       summary.complete = true;
+      // Suspects this whole pass did not meet are gone (deleted meanwhile).
+      for (const [chunkId, { seen }] of this.suspects) if (seen < round) this.suspects.delete(chunkId);
     } catch (err) {
       stop = isStop(err, signal);
       // The walk itself failed (e.g. EMFILE on a directory): the next round starts over.
@@ -125,12 +148,12 @@ export class ChunkScrubber {
   }
 
   /** Reads one chunk to the end; throws only what stops the scrubber (abort, store closed). */
-  private async scrubChunk(chunkId: string, signal: AbortSignal): Promise<{ outcome: ChunkOutcome; bytes: number }> {
+  private async scrubChunk(chunkId: string, round: number, signal: AbortSignal): Promise<{ outcome: ChunkOutcome; bytes: number }> {
     let reader: ChunkReader;
     try {
       reader = await this.store.openReader(chunkId, { signal });
     } catch (err) {
-      return { outcome: this.classify(err, chunkId, signal), bytes: 0 };
+      return { outcome: await this.failed(err, chunkId, round, signal), bytes: 0 };
     }
     let bytes = 0;
     try {
@@ -141,22 +164,48 @@ export class ChunkScrubber {
         bytes += piece.length;
         await this.bucket.take(piece.length, signal);
       }
+      this.suspects.delete(chunkId);
       return { outcome: 'verified', bytes };
     } catch (err) {
-      return { outcome: this.classify(err, chunkId, signal), bytes };
+      return { outcome: await this.failed(err, chunkId, round, signal), bytes };
     } finally {
       await reader.close();
     }
   }
 
-  private classify(err: unknown, chunkId: string, signal: AbortSignal): ChunkOutcome {
+  /** What a failed open or read of a chunk means; throws only what stops the scrubber. */
+  private async failed(err: unknown, chunkId: string, round: number, signal: AbortSignal): Promise<ChunkOutcome> {
     if (isStop(err, signal)) throw err;
-    if (errorReason(err) === 'CORRUPT_CHUNK') return 'corrupt';
-    if (DfsError.from(err).code === Code.NotFound) return 'vanished';
-    // Not a mismatch (EIO, EMFILE …): proves nothing about the bytes, so the
-    // chunk stays; reads verify it anyway, and the next round tries again.
-    this.o.logger.warn({ err, chunkId }, 'scrubber could not read a chunk; left in place');
-    return 'unreadable';
+    const media = isMediaError(err);
+    const suspect = this.suspects.get(chunkId);
+    const since = suspect?.since;
+    if (errorReason(err) === 'CORRUPT_CHUNK' || DfsError.from(err).code === Code.NotFound) {
+      this.suspects.delete(chunkId);
+      return errorReason(err) === 'CORRUPT_CHUNK' ? 'corrupt' : 'vanished';
+    }
+    if (!media || since === undefined || since === round) {
+      // Not a mismatch: proves nothing about the bytes, so the chunk stays;
+      // reads verify it anyway, and the next round tries again. A transient
+      // error (EMFILE …) neither starts nor clears suspicion.
+      if (media) this.suspects.set(chunkId, { since: round, seen: round });
+      else if (suspect) suspect.seen = round;
+      this.o.logger.warn({ err, chunkId }, 'scrubber could not read a chunk; left in place');
+      return 'unreadable';
+    }
+    // The same media error a round later, no good read between: a lasting
+    // fault. Condemned, the chunk is reported and a good copy made elsewhere.
+    this.suspects.delete(chunkId);
+    const reason = `unreadable in scrub rounds ${since} and ${round}: ${DfsError.from(err).rawMessage}`;
+    try {
+      const taken = await this.store.condemn(chunkId, reason);
+      this.o.logger.error({ chunkId, reason }, taken ? 'scrubber condemned an unreadable chunk; reported' : 'unreadable chunk gone before it could be condemned');
+      return taken ? 'condemned' : 'vanished';
+    } catch (condemnErr) {
+      if (isStop(condemnErr, signal)) throw condemnErr;
+      this.suspects.set(chunkId, { since, seen: round }); // tried again next round
+      this.o.logger.error({ err: condemnErr, chunkId }, 'could not condemn an unreadable chunk; trying again next round');
+      return 'unreadable';
+    }
   }
 }
 

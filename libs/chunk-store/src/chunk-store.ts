@@ -19,8 +19,9 @@ export interface ChunkStoreOptions {
   capacityBytes: number;
   /**
    * Called when a chunk is found damaged, on the scan at open or on a read,
-   * after it was moved to quarantine; the datanode reports it so the
-   * coordinator re-replicates it. Exceptions it throws are logged and ignored.
+   * after it was moved to quarantine (or condemned where it lies, when the
+   * move failed), or condemned; the datanode reports it so the coordinator
+   * re-replicates it. Exceptions it throws are logged and ignored.
    * Default: does nothing.
    */
   onCorrupt: (chunkId: string, reason: string) => void;
@@ -101,6 +102,15 @@ export interface ChunkStore {
   usage(): Promise<StoreUsage>;
   /** Moves a chunk out of service into quarantine/ (kept for post-mortems); no-op if absent. */
   quarantine(chunkId: string, reason: string): Promise<void>;
+  /**
+   * Takes a chunk whose bytes cannot be trusted (e.g. unreadable round after
+   * round) out of service and tells onCorrupt, so the coordinator makes a
+   * good copy elsewhere: moved to quarantine, or, if even that fails, left
+   * where it is but no longer served, listed or counted (until deleted or
+   * written anew). Whatever file is at the chunk's path now is taken.
+   * False if there was none, or it was already out of service.
+   */
+  condemn(chunkId: string, reason: string): Promise<boolean>;
   /** Aborts open writers, closes open readers; later calls fail with Unavailable SHUTTING_DOWN. */
   close(): Promise<void>;
 }
@@ -116,8 +126,9 @@ export interface ChunkWriter {
   /**
    * Verifies size and checksum, then makes the chunk durable and visible.
    * At least one expected checksum (at create or here) is required. If the
-   * chunk already exists with the same size and checksum, succeeds with the
-   * stored one; with different content, fails with AlreadyExists. Any failure
+   * chunk already exists with the same size and checksum, the verified copy
+   * replaces the stored one (whose data may have rotted unnoticed); with
+   * different content, fails with AlreadyExists. Any failure
    * removes the temp file.
    */
   commit(final?: { size?: number; sha256?: Uint8Array }): Promise<ChunkInfo>;

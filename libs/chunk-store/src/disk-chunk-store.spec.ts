@@ -1,7 +1,7 @@
-import { open, readdir, rm } from 'node:fs/promises';
+import fsp, { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Code, bytesEqual, chunkSha256, newChunkId } from '@dfs/proto';
-import { chunkFileLength } from './chunk-header.js';
+import { CHUNK_BLOCK_SIZE, Code, bytesEqual, chunkSha256, newChunkId } from '@dfs/proto';
+import { CHUNK_HEADER_SIZE, chunkFileLength } from './chunk-header.js';
 import type { ChunkInfo, ChunkStore } from './chunk-store.js';
 import type { DiskChunkStore } from './disk-chunk-store.js';
 
@@ -12,7 +12,7 @@ jest.mock('./file-io.js', () => {
 });
 import { ChunkPaths } from './chunk-paths.js';
 import { fsyncDir } from './file-io.js';
-import { filesUnder, putChunk, random, rejection, useTempDir } from './test/store-fixtures.js';
+import { chunkFilePath, filesUnder, flipByte, putChunk, random, readRange, rejection, useTempDir } from './test/store-fixtures.js';
 
 describe('DiskChunkStore', () => {
   const tmp = useTempDir();
@@ -247,5 +247,73 @@ describe('DiskChunkStore', () => {
     // Either the commit won (chunk durable) or the close did (nothing visible): never half of each.
     expect(await again.has(w.chunkId)).toBe(outcome === 'committed');
     expect(await filesUnder(join(tmp.dir, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('a damaged chunk whose quarantine fails (a failing disk)', () => {
+  const tmp = useTempDir();
+  afterEach(() => jest.restoreAllMocks());
+
+  /** Renames into quarantine/ fail with EIO; other renames (commits) work. */
+  function failQuarantineRenames(): void {
+    const realRename = fsp.rename;
+    jest.spyOn(fsp, 'rename').mockImplementation((from, to) =>
+      String(to).startsWith(join(tmp.dir, 'quarantine')) ? Promise.reject(Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' })) : realRename(from, to),
+    );
+  }
+
+  async function listed(store: ChunkStore): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const info of store.list()) ids.push(info.chunkId);
+    return ids;
+  }
+
+  it('is reported all the same, and no longer served, listed or counted, until a good copy replaces it', async () => {
+    const onCorrupt = jest.fn();
+    const store = await tmp.open({ onCorrupt });
+    const data = random(3 * CHUNK_BLOCK_SIZE);
+    const { chunkId } = await putChunk(store, data);
+    const other = await putChunk(store, random(100));
+    await flipByte(chunkFilePath(tmp.dir, chunkId), CHUNK_HEADER_SIZE + CHUNK_BLOCK_SIZE + 1);
+    failQuarantineRenames();
+
+    const reader = await store.openReader(chunkId);
+    expect((await rejection(readRange(reader, { offset: 0, length: 0 }))).reason).toBe('CORRUPT_CHUNK');
+    await reader.close();
+    expect(onCorrupt).toHaveBeenCalledWith(chunkId, expect.stringMatching(/block 1/));
+    expect(await filesUnder(join(tmp.dir, 'quarantine'))).toEqual([]); // the move failed: still in place
+    expect(await store.has(chunkId)).toBe(false);
+    expect(await store.stat(chunkId)).toBeUndefined();
+    expect((await rejection(store.openReader(chunkId))).code).toBe(Code.NotFound);
+    expect(await listed(store)).toEqual([other.chunkId]);
+    expect(await store.usage()).toMatchObject({ chunkCount: 1, usedBytes: chunkFileLength(100) });
+    // Reported once.
+    expect(await store.condemn(chunkId, 'again')).toBe(false);
+    expect(onCorrupt).toHaveBeenCalledTimes(1);
+
+    // Re-replication brings a good copy; the bad file goes to quarantine now that renames work.
+    jest.restoreAllMocks();
+    await putChunk(store, data, { chunkId });
+    const again = await store.openReader(chunkId);
+    expect((await readRange(again, { offset: 0, length: 0 })).data.equals(data)).toBe(true);
+    await again.close();
+    expect(await store.usage()).toMatchObject({ chunkCount: 2, usedBytes: chunkFileLength(100) + chunkFileLength(data.length) });
+    expect(await filesUnder(join(tmp.dir, 'quarantine'))).toHaveLength(1);
+  });
+
+  it('condemned on request, is reported, then deleted on command like any other', async () => {
+    const onCorrupt = jest.fn();
+    const store = await tmp.open({ onCorrupt });
+    const { chunkId } = await putChunk(store, random(1000));
+    failQuarantineRenames();
+    expect(await store.condemn(chunkId, 'unreadable twice')).toBe(true);
+    expect(onCorrupt).toHaveBeenCalledWith(chunkId, 'unreadable twice');
+    expect((await store.usage()).chunkCount).toBe(0);
+    expect(await filesUnder(join(tmp.dir, 'chunks'))).toHaveLength(1);
+    // Out of service already, so "not there"; but its file goes.
+    expect(await store.delete(chunkId)).toBe(false);
+    expect(await filesUnder(join(tmp.dir, 'chunks'))).toEqual([]);
+    expect(await store.condemn(chunkId, 'gone')).toBe(false);
+    expect(await store.usage()).toMatchObject({ chunkCount: 0, usedBytes: 0 });
   });
 });

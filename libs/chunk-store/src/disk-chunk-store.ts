@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Code, DfsError, bytesEqual } from '@dfs/proto';
 import { CHUNK_FILE_SUFFIX, type ChunkPaths } from './chunk-paths.js';
@@ -15,11 +15,11 @@ import type {
   StartupReport,
   StoreUsage,
 } from './chunk-store.js';
-import { DirSyncer } from './dir-syncer.js';
+import { DurableEntries } from './durable-entries.js';
 import { pathExists, readChunkFileHeader } from './file-io.js';
 import { mapBounded } from './map-bounded.js';
 import { notifyCorrupt } from './scan-chunk-store.js';
-import { assertChunkId, canceledError, corruptChunkError, isNotFound, shuttingDownError, toStoreError } from './store-errors.js';
+import { assertChunkId, canceledError, corruptChunkError, isNotFound, notStoredError, shuttingDownError, toStoreError } from './store-errors.js';
 import { walkChunkFiles } from './walk-chunk-files.js';
 
 /** Options with defaults applied; capacity stays unset when it is to come from statfs. */
@@ -32,18 +32,20 @@ const LIST_CONCURRENCY = 8;
  * The chunk store on a local disk (see chunk-paths.ts for the layout and
  * chunk-header.ts for the file format). Built by createChunkStore after the
  * startup scan. Operations that change what is stored (install, delete,
- * quarantine) take a per-chunk lock, so e.g. two commits of one chunk cannot
+ * quarantine, condemn) take a per-chunk lock, so e.g. two commits of one chunk cannot
  * both find it absent and overwrite each other.
  */
 export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderHost {
+  /** Prefix directories, renames into place and directory fsyncs. */
+  private readonly entries: DurableEntries;
   /**
-   * Prefix directories whose entry in their parent is fsynced (see
-   * makeChunkDirs). Nothing removes them while the store is open, so these
-   * are also known to exist: no mkdir is tried for them.
+   * Chunks reported damaged whose file could not be moved to quarantine
+   * (the rename failed too: a failing disk). They count as quarantined: not
+   * served, listed, counted or reported again, until deleted, quarantined
+   * after all, or replaced by a verified copy. Kept in memory only: after a
+   * restart, reads and the scrubber find the damage again.
    */
-  private readonly durableDirs = new Set<string>();
-  /** Directory fsyncs, shared by concurrent changes of one directory. */
-  private readonly dirSyncer = new DirSyncer();
+  private readonly condemned = new Set<string>();
   readonly dir: string;
   readonly logger: ChunkStoreOptions['logger'];
   private usedBytes: number;
@@ -64,6 +66,7 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     usedBytes: number,
   ) {
     this.dir = paths.root;
+    this.entries = new DurableEntries(paths);
     this.logger = options.logger;
     this.usedBytes = usedBytes;
     this.chunkCount = startupReport.chunks;
@@ -87,6 +90,7 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
   async openReader(chunkId: string, options: { signal?: AbortSignal } = {}): Promise<ChunkReader> {
     this.assertOpen();
     assertChunkId(chunkId);
+    if (this.condemned.has(chunkId)) throw notStoredError(chunkId);
     const reader = await ChunkFileReader.open(this, chunkId, options.signal);
     if (this.closed) {
       await reader.close();
@@ -116,14 +120,19 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     assertChunkId(chunkId);
     const path = this.paths.chunkFile(chunkId);
     return this.withChunkLock(chunkId, async () => {
+      // Out of service already (and not counted): not "there", but its file goes.
+      const wasCondemned = this.condemned.has(chunkId);
       try {
         const { size } = await lstat(path);
         await unlink(path);
-        this.forget(size);
-        await this.dirSyncer.sync(dirname(path));
-        return true;
+        if (!this.condemned.delete(chunkId)) this.forget(size);
+        await this.entries.sync(dirname(path));
+        return !wasCondemned;
       } catch (err) {
-        if (isNotFound(err)) return false;
+        if (isNotFound(err)) {
+          this.condemned.delete(chunkId);
+          return false;
+        }
         throw toStoreError(err, `deleting chunk ${chunkId}`);
       }
     });
@@ -150,7 +159,7 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     for await (const entry of walkChunkFiles(this.paths, this.logger)) {
       this.assertOpen();
       if (options.signal?.aborted) throw canceledError('listing chunk ids');
-      if (!entry.problem && entry.chunkId) yield entry.chunkId;
+      if (!entry.problem && entry.chunkId && !this.condemned.has(entry.chunkId)) yield entry.chunkId;
     }
   }
 
@@ -174,6 +183,14 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     await this.withChunkLock(chunkId, () => this.quarantineLocked(chunkId, reason));
   }
 
+  async condemn(chunkId: string, reason: string): Promise<boolean> {
+    this.assertOpen();
+    assertChunkId(chunkId);
+    const taken = await this.withChunkLock(chunkId, () => this.takeOutOfService(chunkId, reason));
+    if (taken) notifyCorrupt(this.options, chunkId, reason);
+    return taken;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -192,29 +209,47 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     const { chunkId } = info;
     const path = this.paths.chunkFile(chunkId);
     return this.withChunkLock(chunkId, async () => {
-      const existing = await this.readHeaderLocked(chunkId);
+      // A condemned copy is known bad (and its header may not even read): it
+      // goes to quarantine if it can now, else the verified copy replaces it.
+      const existing = this.condemned.has(chunkId) ? undefined : await this.readHeaderLocked(chunkId);
       if (existing !== undefined && typeof existing !== 'string') {
-        await unlink(tempPath);
-        if (existing.size === info.size && bytesEqual(existing.sha256, info.sha256)) {
-          // Its rename may be from a process that died before the directory
-          // fsync (a copy retried after a crash): make the entry durable
-          // before this answer says it is.
-          await this.makeEntryDurable(path, this.paths.chunkDirs(chunkId));
-          return existing;
+        if (existing.size !== info.size || !bytesEqual(existing.sha256, info.sha256)) {
+          await unlink(tempPath);
+          throw new DfsError(
+            Code.AlreadyExists,
+            `chunk ${chunkId} is already stored with different content (${existing.size} bytes): chunk ids are never reused; delete it first or use a new id`,
+          );
         }
-        throw new DfsError(
-          Code.AlreadyExists,
-          `chunk ${chunkId} is already stored with different content (${existing.size} bytes): chunk ids are never reused; delete it first or use a new id`,
-        );
+        // The same chunk again (a copy retried, re-replication onto a node
+        // that kept a copy). Only the stored header was checked, and its data
+        // may have rotted since its last scrub: the copy just verified and
+        // fsynced replaces it, so "durable" below is about bytes known good.
+        // Atomic: a reader sees the old file or the new one, and one that
+        // has the old open keeps reading it (its inode); the old file's
+        // damage, if any, is then not reported (reportCorrupt finds another
+        // inode at the path), and needs not be. Same size: counters stay.
+        await rename(tempPath, path);
+        // The rename, or one of a process that died before its directory
+        // fsync, is durable only once the directories are: fsynced before the
+        // ack. On failure the chunk stays (it was there before): no unlink.
+        await this.entries.makeEntryDurable(path, this.paths.chunkDirs(chunkId));
+        return info;
       }
       // A damaged copy is in the way: the verified one replaces it.
       if (typeof existing === 'string') await this.quarantineLocked(chunkId, existing, true);
-      const created = await this.renameIntoPlace(chunkId, tempPath, path);
+      if (this.condemned.has(chunkId)) {
+        await this.quarantineLocked(chunkId, 'condemned earlier').catch((err: unknown) => {
+          this.logger.warn({ err, chunkId }, 'could not quarantine a condemned chunk; the verified copy replaces it');
+        });
+      }
+      const created = await this.entries.renameIntoPlace(chunkId, tempPath, path);
+      // Whatever was condemned under this name is gone now (and was not counted).
+      this.condemned.delete(chunkId);
       try {
         // The rename is durable only once its directory is, and a directory
         // made on the way only once its parent is. Every one of these fsyncs
         // ends before the ack; they are independent, so they run together.
-        await this.makeEntryDurable(path, created);
+        await this.entries.makeEntryDurable(path, created);
       } catch (err) {
         // Not durable: take it back rather than ack a chunk a crash may lose.
         await unlink(path).catch(() => undefined);
@@ -235,24 +270,28 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
   }
 
   async reportCorrupt(chunkId: string, detail: string, fh: FileHandle): Promise<void> {
+    let taken = false;
     try {
-      const moved = await this.withChunkLock(chunkId, async () => {
+      taken = await this.withChunkLock(chunkId, async () => {
         // Only if the path still holds the file we found damaged: it may have
         // been deleted and written anew since the reader opened it.
         const [ours, current] = await Promise.all([fh.stat(), lstat(this.paths.chunkFile(chunkId)).catch(() => undefined)]);
         if (!current || current.ino !== ours.ino || current.dev !== ours.dev) return false;
-        return this.quarantineLocked(chunkId, detail);
+        return this.takeOutOfService(chunkId, detail);
       });
-      if (moved) notifyCorrupt(this.options, chunkId, detail);
     } catch (err) {
-      this.logger.error({ err, chunkId, reason: detail }, 'could not quarantine a corrupt chunk');
+      // fstat failed: which file is at the path is unknown. The chunk stays;
+      // the next read or scrub of it finds the damage again.
+      this.logger.error({ err, chunkId, reason: detail }, 'could not check a corrupt chunk before quarantining it');
     }
+    if (taken) notifyCorrupt(this.options, chunkId, detail);
   }
 
   // --- internals ---
 
   /** The chunk's header, what is wrong with it (it was quarantined), or undefined if absent. */
   private async readHeader(chunkId: string): Promise<ChunkInfo | string | undefined> {
+    if (this.condemned.has(chunkId)) return undefined;
     let fh: FileHandle;
     try {
       fh = await open(this.paths.chunkFile(chunkId), 'r');
@@ -300,9 +339,10 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
       if (isNotFound(err)) return false;
       throw toStoreError(err, `quarantining chunk ${chunkId}`);
     }
-    this.forget(size);
+    // A condemned chunk was forgotten when it was condemned.
+    if (!this.condemned.delete(chunkId)) this.forget(size);
     try {
-      await Promise.all([this.dirSyncer.sync(dirname(path)), this.dirSyncer.sync(this.paths.quarantine)]);
+      await Promise.all([this.entries.sync(dirname(path)), this.entries.sync(this.paths.quarantine)]);
     } catch (err) {
       // The file is out of service and must still be reported. Should a crash
       // undo the move, the next read or scrub finds the damage again.
@@ -313,69 +353,31 @@ export class DiskChunkStore implements ChunkStore, ChunkWriterHost, ChunkReaderH
     return true;
   }
 
+  /**
+   * Takes a damaged chunk out of service, under its lock: moved to
+   * quarantine, or, when that fails too, condemned where it lies. True if
+   * it was in service (and is to be reported), false if absent or condemned already.
+   */
+  private async takeOutOfService(chunkId: string, reason: string): Promise<boolean> {
+    if (this.condemned.has(chunkId)) return false;
+    try {
+      return await this.quarantineLocked(chunkId, reason);
+    } catch (err) {
+      // The bytes cannot be trusted whether or not the file moved: stop
+      // serving and counting it, and report it all the same, so the
+      // coordinator makes a good copy elsewhere.
+      const size = await lstat(this.paths.chunkFile(chunkId)).then((s) => s.size, () => 0);
+      this.condemned.add(chunkId);
+      this.forget(size);
+      this.logger.error({ err, chunkId, reason }, 'could not quarantine a damaged chunk; it is out of service and reported');
+      return true;
+    }
+  }
+
   /** A chunk file of `size` bytes on disk left the store. */
   private forget(size: number): void {
     this.usedBytes = Math.max(0, this.usedBytes - size);
     this.chunkCount = Math.max(0, this.chunkCount - 1);
-  }
-
-  /**
-   * Renames the temp file to `path`, making the prefix directories first
-   * where needed; returns the directories whose entry in their parent is not
-   * known durable yet. A prefix directory that vanished although it was
-   * known (removed by hand) is made again, once.
-   */
-  private async renameIntoPlace(chunkId: string, tempPath: string, path: string): Promise<string[]> {
-    const dirs = this.paths.chunkDirs(chunkId);
-    const trusted = dirs.some((dir) => this.durableDirs.has(dir));
-    const attempt = async (): Promise<string[]> => {
-      const created = await this.makeChunkDirs(chunkId);
-      await rename(tempPath, path);
-      return created;
-    };
-    try {
-      return await attempt();
-    } catch (err) {
-      // ENOENT from mkdir or rename: a directory we took for granted is gone.
-      if (!isNotFound(err) || !trusted) throw err;
-      for (const dir of dirs) this.durableDirs.delete(dir);
-      return attempt();
-    }
-  }
-
-  /**
-   * Creates the chunk's prefix directories as needed; returns those whose
-   * entry in their parent is not known durable yet, outermost first. A
-   * directory another writer just made (EEXIST) counts too: that writer may
-   * not have fsynced its parent yet, and our ack must not depend on it.
-   */
-  private async makeChunkDirs(chunkId: string): Promise<string[]> {
-    const pending: string[] = [];
-    for (const dir of this.paths.chunkDirs(chunkId)) {
-      if (this.durableDirs.has(dir)) continue;
-      try {
-        await mkdir(dir);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      pending.push(dir);
-    }
-    return pending;
-  }
-
-  /**
-   * Makes `path`'s entry durable, and the entries of `dirs` (prefix
-   * directories on its way) not yet known durable: independent fsyncs, run together.
-   */
-  private async makeEntryDurable(path: string, dirs: readonly string[]): Promise<void> {
-    await Promise.all([this.dirSyncer.sync(dirname(path)), ...dirs.map((dir) => this.makeDirDurable(dir))]);
-  }
-
-  /** fsyncs the parent of `dir` (shared with concurrent callers): then its entry survives a crash. */
-  private async makeDirDurable(dir: string): Promise<void> {
-    if (this.durableDirs.has(dir)) return;
-    await this.dirSyncer.sync(dirname(dir));
-    this.durableDirs.add(dir);
   }
 
   /** Runs `fn` after every earlier holder of the chunk's lock has finished. */

@@ -75,6 +75,30 @@ export function toStoreError(err: unknown, what: string): DfsError {
   return new DfsError(Code.Internal, `${what}: I/O error (${message}); check the disk and the node's logs`, { cause: err });
 }
 
+/** A chunk this node does not serve (absent, quarantined or condemned): the client goes to the next replica. */
+export function notStoredError(chunkId: string): DfsError {
+  return new DfsError(Code.NotFound, `chunk ${chunkId} is not stored on this node: read it from another replica`);
+}
+
+/**
+ * errno codes that say the medium could not deliver the bytes (a bad
+ * sector, a filesystem that found its own metadata damaged: EFSCORRUPTED is
+ * EUCLEAN, EFSBADCRC is EBADMSG), unlike EMFILE, ENOMEM or EAGAIN, which say
+ * only that this node was short of something for a moment.
+ */
+const MEDIA_ERRORS: ReadonlySet<string> = new Set(['EIO', 'EUCLEAN', 'EBADMSG']);
+
+/** True if `err`, or an error it wraps (toStoreError keeps the OS error as cause), is a media error. */
+export function isMediaError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && MEDIA_ERRORS.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** True for "no such file or directory". */
 export function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
