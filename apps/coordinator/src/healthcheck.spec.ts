@@ -47,11 +47,12 @@ describe('coordinator healthcheck', () => {
   it('exits 1 within its timeout when the coordinator hangs (SIGSTOP)', async () => {
     await coord.pause();
     try {
-      const started = Date.now();
+      // Exit 1 on its own deadline: a script that hung would be killed by
+      // spawnSync's timeout instead (no exit code), and its deadline is why
+      // it gives up. No bound on the time itself: a loaded machine is slower.
       const result = healthcheck([`127.0.0.1:${coord.ready!.port}`]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/is not healthy: \[deadline_exceeded\]/);
-      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await coord.resume();
     }

@@ -41,10 +41,11 @@ describe('datanode healthcheck', () => {
   it('exits 1 within its timeout when the node hangs (SIGSTOP)', async () => {
     await node.pause();
     try {
-      const started = Date.now();
+      // Exit 1 on its own deadline: a script that hung would be killed by
+      // spawnSync's timeout instead (no exit code), and its deadline is why
+      // it gives up. No bound on the time itself: a loaded machine is slower.
       const { status, stderr } = run([`127.0.0.1:${node.ready!.port}`]);
       expect([status, stderr]).toEqual([1, expect.stringMatching(/is not healthy: \[deadline_exceeded\]/)]);
-      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await node.resume();
     }

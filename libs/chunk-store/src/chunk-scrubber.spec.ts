@@ -122,12 +122,16 @@ describe('ChunkScrubber', () => {
     expect((summary.bytes * 1000) / elapsedMs).toBeLessThanOrEqual(1.5 * rate);
   });
 
+  // Promptly, not after the round: at SLOW a round takes 32 s, far past the
+  // jest timeout (5 s), so a scrubber that finishes the chunk before stopping
+  // fails by timing out. No bound on the time itself: a loaded machine is slower.
   describe('stops promptly', () => {
+    const SLOW = { bytesPerSecond: 256 * 1024, readSize: 64 * 1024 }; // a read every 250 ms
     let opened: Promise<void>;
     let paced: ChunkStore;
 
     beforeEach(async () => {
-      await putChunk(store, random(8 * MiB)); // 8 s at the rate below
+      await putChunk(store, random(8 * MiB)); // 32 s at SLOW
       let markOpened!: () => void;
       opened = new Promise((resolve) => (markOpened = resolve));
       paced = withOverrides(store, {
@@ -142,24 +146,20 @@ describe('ChunkScrubber', () => {
     it('when aborted in the middle of a chunk', async () => {
       const rounds: ScrubRoundSummary[] = [];
       const ac = new AbortController();
-      const running = new ChunkScrubber(paced, { bytesPerSecond: MiB, onRound: (s) => rounds.push(s) }).run(ac.signal);
+      const running = new ChunkScrubber(paced, { ...SLOW, onRound: (s) => rounds.push(s) }).run(ac.signal);
       await opened;
-      const abortedAt = performance.now();
       ac.abort();
       await running;
-      expect(performance.now() - abortedAt).toBeLessThan(1_000);
       expect(rounds).toEqual([expect.objectContaining({ round: 1, complete: false, verified: 0, corrupt: 0 })]);
       expect(rounds[0]!.bytes).toBeLessThan(8 * MiB);
       expect(onCorrupt).not.toHaveBeenCalled();
     });
 
     it('when the store closes under it', async () => {
-      const running = new ChunkScrubber(paced, { bytesPerSecond: MiB }).run(new AbortController().signal);
+      const running = new ChunkScrubber(paced, SLOW).run(new AbortController().signal);
       await opened;
-      const closedAt = performance.now();
       await store.close();
       await running;
-      expect(performance.now() - closedAt).toBeLessThan(1_000);
     });
   });
 

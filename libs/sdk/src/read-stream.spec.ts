@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Client } from '@connectrpc/connect';
+import type { DatanodeService } from '@dfs/proto';
+import { eventually } from '@dfs/test-cluster';
+import { createClientContext, type ClientContext } from './client-context.js';
+import { createFileReadStream } from './create-file-read-stream.js';
 import { isDfsError } from './index.js';
 import { KiB, readAll } from './test/sources.js';
 import { useSdkCluster } from './test/use-sdk-cluster.js';
@@ -11,6 +16,21 @@ jest.setTimeout(120_000);
 const sdk = useSdkCluster('read-stream', { datanodes: 2, replication: 2 });
 const data = randomBytes(5 * 64 * KiB + 1234);
 const big = randomBytes(6 * 1024 * KiB);
+
+/** `client` with its ReadChunk calls counted: `started` when made, `finished` when their responses ran to the end. */
+function countingReads(client: Client<typeof DatanodeService>, fetches: { started: number; finished: number }): Client<typeof DatanodeService> {
+  return {
+    ...client,
+    readChunk(request, options) {
+      fetches.started++;
+      const responses = client.readChunk(request, options);
+      return (async function* () {
+        yield* responses;
+        fetches.finished++;
+      })();
+    },
+  };
+}
 
 beforeAll(async () => {
   await sdk.dfs.upload('/ranges/aligned', data, { chunkSize: 64 * KiB });
@@ -61,13 +81,27 @@ describe('createReadStream', () => {
     expect(err).toMatchObject({ code: 'NotFound', message: '/ranges/missing does not exist' });
   });
 
-  it('applies back-pressure: a stream nobody reads buffers no more than its high-water mark', async () => {
-    const stream = sdk.dfs.createReadStream('/ranges/big');
-    await new Promise((resolve) => stream.once('readable', resolve));
-    // Give the fetches time to run ahead if they were not held back.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(stream.readableLength).toBeLessThanOrEqual(stream.readableHighWaterMark + 64 * KiB);
-    expect((await readAll(stream)).equals(big)).toBe(true);
+  it('applies back-pressure: a stream nobody reads fetches only its read-ahead and buffers no more than its high-water mark', async () => {
+    // The stream's own client, its chunk fetches counted: started, and read to their end.
+    const fetches = { started: 0, finished: 0 };
+    const base = createClientContext({ coordinators: sdk.cluster.coordinator.address });
+    const ctx: ClientContext = { ...base, datanode: (address) => countingReads(base.datanode(address), fetches) };
+    try {
+      const stream = createFileReadStream(ctx, '/ranges/big');
+      await new Promise((resolve) => stream.once('readable', resolve));
+      // The read-ahead (chunks 0 and 1, 1 MiB each) is fetched to the end
+      // whether or not the stream is held back. Were it not, it would go on
+      // pulling once chunk 0's fetch ended, and start the fetch of chunk 2 in
+      // the same turn of the event loop (no I/O in between), before this check
+      // (a timer) runs.
+      expect(await eventually(async () => fetches.finished >= 2)).toBe(true);
+      expect(fetches.started).toBe(2);
+      expect(stream.readableLength).toBeLessThanOrEqual(stream.readableHighWaterMark + 64 * KiB);
+      expect((await readAll(stream)).equals(big)).toBe(true);
+      expect(fetches).toEqual({ started: 6, finished: 6 });
+    } finally {
+      await ctx.close();
+    }
   });
 
   it('stops with Canceled when its signal aborts, and when destroyed early', async () => {

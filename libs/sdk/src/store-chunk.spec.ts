@@ -61,9 +61,9 @@ describe('storeChunk', () => {
     const { bodies, open } = gatedBodies(6, LARGE);
     const uploads = [await writeContext(3, LARGE), await writeContext(3, LARGE)];
     const stored = bodies.map((body, i) => storeChunk(uploads[i % 2]!, { ...body, index: Math.floor(i / 2) }, new AbortController().signal));
-    expect(await eventually(async () => open.now === 2)).toBe(true);
-    // Given time, no third write starts while two hold the slots.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every other write has asked for a slot and been made to wait (not merely
+    // not started yet): none starts while two hold the slots.
+    expect(await eventually(async () => open.now === 2 && sdk.ctx.chunkWrites.waiting === 4)).toBe(true);
     expect(open.most).toBe(2);
     open.release();
     const chunks = await Promise.all(stored);

@@ -124,7 +124,7 @@ describe('writeChunkStream → acceptChunkWrite', () => {
 
   it('fails with DeadlineExceeded when the node stops acknowledging', async () => {
     const node = memoryNode({ stallAfterFrames: 2 });
-    const started = Date.now();
+    // The node stalls forever: without the idle timeout this would hang until the jest timeout.
     await expect(
       writeChunkStream(node.client, {
         chunkId: newChunkId(),
@@ -133,7 +133,6 @@ describe('writeChunkStream → acceptChunkWrite', () => {
         idleTimeoutMs: 150,
       }),
     ).rejects.toMatchObject({ code: Code.DeadlineExceeded, reason: 'IDLE_TIMEOUT' });
-    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('returns the result once it arrives, without waiting for a node that then never ends the stream', async () => {

@@ -15,6 +15,9 @@ async function* pieces(data: Uint8Array, sizes: number[]): AsyncGenerator<Uint8A
   }
 }
 
+/** Lets every pending promise reaction run (the primitives below wait on nothing else). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
@@ -48,7 +51,9 @@ describe('AsyncQueue', () => {
     await q.push(2);
     let third = false;
     const p = q.push(3).then(() => (third = true));
-    await new Promise((r) => setTimeout(r, 10));
+    // Every reaction run (nothing here waits on I/O or a timer): 3 is still not in.
+    await settle();
+    expect(q.size).toBe(2);
     expect(third).toBe(false);
     const it = q[Symbol.asyncIterator]();
     expect((await it.next()).value).toBe(1);
@@ -76,7 +81,9 @@ describe('AckWindow', () => {
     await w.acquire(20);
     let got = false;
     const p = w.acquire(30).then(() => (got = true));
-    await new Promise((r) => setTimeout(r, 10));
+    // Every reaction run (nothing here waits on I/O or a timer): the third frame is still not in flight.
+    await settle();
+    expect(w.inFlight).toBe(2);
     expect(got).toBe(false);
     w.ack(10);
     await p;
@@ -129,7 +136,9 @@ describe('ByteBudget', () => {
     const order: string[] = [];
     const big = b.acquire(50).then(() => order.push('big'));
     const small = b.acquire(10).then(() => order.push('small'));
-    await new Promise((r) => setTimeout(r, 10));
+    // Every reaction run (nothing here waits on I/O or a timer): both are queued.
+    await settle();
+    expect(b.waiting).toBe(2);
     expect(order).toEqual([]); // small waits behind big even though it would fit
     b.release(60);
     await Promise.all([big, small]);
