@@ -2,6 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import { createMetadataStore, type MetadataStore } from '@dfs/metadata';
 import {
+  AbortUploadRequestSchema,
   AllocateChunksRequestSchema,
   Code,
   CommitUploadRequestSchema,
@@ -138,11 +139,20 @@ describe('GetFile', () => {
     expect(rest.nextIndex).toBe(first.file!.chunkCount);
     expect((await getFile({ path: '/f' })).chunks).toHaveLength(4);
 
-    await expect(getFile({ path: '/f', fromIndex: 5 })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(getFile({ path: '/f', fromIndex: 5 })).rejects.toMatchObject({ code: Code.OutOfRange, rawMessage: expect.stringMatching(/ask for 0 to 4/) });
     await expect(getFile({ path: '/f', maxChunks: 10_001 })).rejects.toMatchObject({ code: Code.InvalidArgument });
     await handlers.delete!(create(DeleteRequestSchema, { path: '/f' }), ctx);
     await commitFile('/f', 2 * KiB);
     await expect(getFile({ path: '/f', fromIndex: 3, fileId: first.file!.fileId })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+  });
+
+  it('says a directory (and "/") is one, FailedPrecondition pointing at ListFiles, and a missing path is NotFound', async () => {
+    await commitFile('/dir/f');
+    const isDirectory = (path: string) => ({ code: Code.FailedPrecondition, rawMessage: `${path} is a directory: list it with ListFiles` });
+    await expect(getFile({ path: '/dir' })).rejects.toMatchObject(isDirectory('/dir'));
+    await expect(getFile({ path: '/' })).rejects.toMatchObject(isDirectory('/'));
+    await expect(getFile({ path: '/di' })).rejects.toMatchObject({ code: Code.NotFound });
+    await expect(getFile({ path: '/dir/f/g' })).rejects.toMatchObject({ code: Code.NotFound });
   });
 });
 
@@ -157,7 +167,10 @@ describe('namespace reads and changes', () => {
     expect(page.entries!.map((e) => e.path)).toEqual(['/d/one']);
     const next = await handlers.listFiles!(create(ListFilesRequestSchema, { path: '/d', pageSize: 1, cursor: page.nextCursor }), ctx);
     expect(next.entries!.map((e) => e.path)).toEqual(['/d/two']);
-    expect(await code(handlers.listFiles!(create(ListFilesRequestSchema, { path: '/d', pageSize: 10_001 }), ctx))).toBe(Code.InvalidArgument);
+    await expect(handlers.listFiles!(create(ListFilesRequestSchema, { path: '/d', pageSize: 10_001 }), ctx)).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: 'page_size 10001 is over 10000: ask for 1 to 10000 entries per page (0 for the default, 1000)',
+    });
     expect(await code(handlers.listFiles!(create(ListFilesRequestSchema, { path: '/d/one' }), ctx))).toBe(Code.FailedPrecondition);
     expect(await code(handlers.delete!(create(DeleteRequestSchema, { path: '/', recursive: true }), ctx))).toBe(Code.InvalidArgument);
     expect(await code(handlers.rename!(create(RenameRequestSchema, { from: '/', to: '/x' }), ctx))).toBe(Code.InvalidArgument);
@@ -197,5 +210,87 @@ describe('namespace reads and changes', () => {
       await code(handlers.commitUpload!(create(CommitUploadRequestSchema, { uploadId: up.uploadId, chunks: one, fileSha256: new Uint8Array(32), size: BigInt(2 * KiB) }), ctx)),
     ).toBe(Code.InvalidArgument);
     expect(await code(handlers.stat!(create(StatRequestSchema, { path: '/partial' }), ctx))).toBe(Code.NotFound);
+  });
+});
+
+describe('CommitUpload of an upload that declared no size', () => {
+  const commit = (uploadId: string, size: bigint, chunks: CommittedChunk[] = []) =>
+    handlers.commitUpload!(create(CommitUploadRequestSchema, { uploadId, chunks, fileSha256: new Uint8Array(32), size }), ctx);
+
+  it.each([
+    ['negative', -1n, /file size -1 is negative/],
+    ['far negative', -(2n ** 63n), /is negative/],
+    ['past the most chunks a file may have', 1_000_000n * BigInt(KiB) + 1n, /more than 1000000 chunks of 1024 B/],
+    ['past 2^53 (a double would round it)', 2n ** 63n - 1n, /more than 1000000 chunks/],
+  ])('refuses a %s size (InvalidArgument); nothing is stored and the upload stays open', async (_name, size, message) => {
+    const up = await createUpload({ path: '/unsized', chunkSize: BigInt(KiB) });
+    await expect(commit(up.uploadId, size)).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringMatching(message) });
+    expect(await store.getFile('/unsized')).toBeUndefined();
+    expect(await store.getUpload(up.uploadId)).toBeDefined();
+    // The same upload still commits with its true size.
+    expect(Number((await commit(up.uploadId, 0n)).file!.size)).toBe(0);
+  });
+});
+
+describe('CommitUpload replicas', () => {
+  /** A 1-chunk upload, its chunk reported on `replicas`. */
+  async function commitOne(replicas: (placed: string[]) => string[], replace?: string[]) {
+    const up = await createUpload({ path: '/r', size: BigInt(KiB), chunkSize: BigInt(KiB), replication: 3 });
+    let placement: { chunkId?: string; targets?: { nodeId?: string }[] } = up.placements[0]!;
+    if (replace) {
+      const again = await handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [0], excludeNodeIds: replace }), ctx);
+      placement = again.placements![0]!;
+    }
+    const placed = placement.targets!.map((t) => t.nodeId!);
+    const chunk = { chunkId: placement.chunkId, index: 0, size: BigInt(KiB), sha256: new Uint8Array(32), replicaNodeIds: replicas(placed) };
+    const request = create(CommitUploadRequestSchema, { uploadId: up.uploadId, chunks: [chunk] as CommittedChunk[], fileSha256: new Uint8Array(32), size: BigInt(KiB) });
+    return { up, commit: () => handlers.commitUpload!(request, ctx) };
+  }
+
+  it('accepts the placed nodes, or some of them', async () => {
+    expect(await code((await commitOne((placed) => placed)).commit())).toBe('ok');
+    await handlers.delete!(create(DeleteRequestSchema, { path: '/r' }), ctx);
+    expect(await code((await commitOne((placed) => placed.slice(1))).commit())).toBe('ok');
+  });
+
+  it('accepts the nodes of the latest placement of a re-placed chunk', async () => {
+    const { commit } = await commitOne((placed) => {
+      expect(placed).toEqual(['n2', 'n3', 'n4']);
+      return placed;
+    }, ['n1']);
+    expect(await code(commit())).toBe('ok');
+  });
+
+  it.each([
+    ['a node it was never placed on', (placed: string[]) => [placed[0]!, 'evil'], undefined, 'evil'],
+    ['a node of the placement it replaced', (placed: string[]) => ['n1', ...placed.slice(1)], ['n1'], 'n1'],
+  ])('refuses %s (InvalidArgument naming the chunk and the node); nothing is stored', async (_name, replicas, replace, unknown) => {
+    const { up, commit } = await commitOne(replicas, replace);
+    await expect(commit()).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining(`chunk 0 names replica "${unknown}", which it was not placed on`) });
+    expect(await store.getFile('/r')).toBeUndefined();
+    expect(await store.getUpload(up.uploadId)).toBeDefined();
+  });
+});
+
+describe('AbortUpload', () => {
+  const abort = (uploadId: string) => handlers.abortUpload!(create(AbortUploadRequestSchema, { uploadId }), ctx);
+
+  it('aborts an open upload, and is OK for an unknown or already aborted id', async () => {
+    const up = await createUpload({ path: '/open', size: BigInt(KiB), chunkSize: BigInt(KiB) });
+    expect(await code(abort(up.uploadId))).toBe('ok');
+    expect(await store.getUpload(up.uploadId)).toBeUndefined();
+    expect(await code(abort(up.uploadId))).toBe('ok');
+    expect(await code(abort('never-heard-of'))).toBe('ok');
+    expect(await code(abort(''))).toBe('ok');
+  });
+
+  it('refuses a committed upload (FailedPrecondition): the file landed, and stays', async () => {
+    const up = await commitFile('/landed');
+    const file = await store.getFile('/landed');
+    await expect(abort(up.uploadId)).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+      rawMessage: expect.stringMatching(new RegExp(`upload ${up.uploadId} was already committed \\(as /landed, file ${file!.fileId}\\), so it cannot be aborted`)),
+    });
+    expect((await store.getFile('/landed'))!.fileId).toBe(file!.fileId);
   });
 });

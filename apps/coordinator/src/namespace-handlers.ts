@@ -103,7 +103,9 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
         if (done) return { file: fileInfo(done) };
         throw new DfsError(Code.NotFound, `upload ${JSON.stringify(req.uploadId)} is unknown or expired: start a new upload`);
       }
-      const size = Number(req.size);
+      // Checked as a bigint, before Number(): -1 would count as a file of 0 chunks,
+      // and an int64 past 2^53 would lose its low bits.
+      const size = resolveFileSize(req.size, upload.chunkSize)!;
       const chunks = checkCommit({
         planned: upload.placements,
         reported: req.chunks.map((c) => ({ chunkId: c.chunkId, index: c.index, size: Number(c.size), sha256: c.sha256, replicas: c.replicaNodeIds })),
@@ -128,7 +130,16 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
     },
 
     async abortUpload(req) {
-      await store.abortUpload(req.uploadId, 'aborted');
+      // Unknown and expired ids are fine (an abort may be retried), but a committed one is not:
+      // a client that took the OK for "aborted" would believe a visible file never landed.
+      if ((await store.abortUpload(req.uploadId, 'aborted')) || !req.uploadId) return {};
+      const done = await store.getCommittedUpload(req.uploadId);
+      if (done) {
+        throw new DfsError(
+          Code.FailedPrecondition,
+          `upload ${req.uploadId} was already committed (as ${done.path}, file ${done.fileId}), so it cannot be aborted: the file landed; delete it to remove it`,
+        );
+      }
       return {};
     },
 
@@ -140,13 +151,18 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
       const path = validatePath(req.path);
       const max = req.maxChunks === 0 ? MAX_CHUNKS_PER_PAGE : req.maxChunks;
       if (max > MAX_CHUNKS_PER_PAGE) throw new DfsError(Code.InvalidArgument, `max_chunks ${max} is over ${MAX_CHUNKS_PER_PAGE}: ask for fewer and page with from_index`);
-      const file = await store.getFile(path);
-      if (!file) throw notFound(path);
+      const file = path === '/' ? undefined : await store.getFile(path);
+      if (!file) {
+        if (path === '/' || (await store.list(path, { limit: 1 })).entries.length > 0) {
+          throw new DfsError(Code.FailedPrecondition, `${path} is a directory: list it with ListFiles`);
+        }
+        throw notFound(path);
+      }
       if (req.fileId && req.fileId !== file.fileId) {
         throw new DfsError(Code.FailedPrecondition, `${path} changed (it was overwritten or moved) while its chunk list was being read: read it again from the start`);
       }
       if (req.fromIndex > file.chunkCount) {
-        throw new DfsError(Code.InvalidArgument, `from_index ${req.fromIndex} is past the end of ${path} (${file.chunkCount} chunks)`);
+        throw new DfsError(Code.OutOfRange, `from_index ${req.fromIndex} is past the end of ${path} (${file.chunkCount} chunks): ask for 0 to ${file.chunkCount}`);
       }
       const chunks = [];
       // Every chunk but the last is chunkSize long (checked at commit), so a page's offsets need no earlier pages.
@@ -161,7 +177,9 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
     async listFiles(req) {
       const path = validatePath(req.path);
       const limit = req.pageSize === 0 ? DEFAULT_PAGE : req.pageSize;
-      if (limit > MAX_PAGE) throw new DfsError(Code.InvalidArgument, `page size ${limit} is over ${MAX_PAGE}`);
+      if (limit > MAX_PAGE) {
+        throw new DfsError(Code.InvalidArgument, `page_size ${limit} is over ${MAX_PAGE}: ask for 1 to ${MAX_PAGE} entries per page (0 for the default, ${DEFAULT_PAGE})`);
+      }
       if (path !== '/' && (await store.getFile(path))) throw new DfsError(Code.FailedPrecondition, `${path} is a file, not a directory: use Stat`);
       const page = await store.list(path, { recursive: req.recursive, limit, cursor: req.cursor || undefined });
       if (page.entries.length === 0 && !req.cursor && path !== '/') throw notFound(path);

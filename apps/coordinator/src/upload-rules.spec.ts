@@ -36,7 +36,7 @@ describe('upload rules', () => {
 describe('checkCommit', () => {
   const chunkSize = MiB;
   const size = 2 * MiB + 10;
-  const planned = [0, 1, 2].map((index) => ({ index, chunkId: newChunkId() }));
+  const planned = [0, 1, 2].map((index) => ({ index, chunkId: newChunkId(), nodeIds: ['a', 'b', 'c', 'd'] }));
   const sha = new Uint8Array(32);
   const good = (): ReportedChunk[] =>
     planned.map((p) => ({ chunkId: p.chunkId, index: p.index, size: p.index < 2 ? MiB : 10, sha256: sha, replicas: ['a', 'b', 'c'] }));
@@ -55,6 +55,7 @@ describe('checkCommit', () => {
     ['a wrong last size', (c: ReportedChunk[]) => [c[0]!, c[1]!, { ...c[2]!, size: 11 }], /chunk 2 has 11 bytes/],
     ['a short checksum', (c: ReportedChunk[]) => [{ ...c[0]!, sha256: new Uint8Array(16) }, c[1]!, c[2]!], /16-byte sha256/],
     ['a duplicated replica', (c: ReportedChunk[]) => [{ ...c[0]!, replicas: ['a', 'a'] }, c[1]!, c[2]!], /names a replica twice/],
+    ['a replica it was not placed on', (c: ReportedChunk[]) => [c[0]!, { ...c[1]!, replicas: ['a', 'x', 'c'] }, c[2]!], /chunk 1 names replica "x", which it was not placed on \(a, b, c, d\)/],
   ])('refuses %s (InvalidArgument)', (_name, mutate, message) => {
     expect(() => check(mutate(good()))).toThrow(expect.objectContaining({ code: Code.InvalidArgument, message: expect.stringMatching(message) }));
   });

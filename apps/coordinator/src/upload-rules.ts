@@ -37,7 +37,7 @@ export function chunkCountFor(size: number, chunkSize: number): number {
 /** A declared file size, checked: not negative, and not more chunks than a file may have. */
 export function resolveFileSize(size: bigint | undefined, chunkSize: number): number | undefined {
   if (size === undefined) return undefined;
-  if (size < 0n) throw new DfsError(Code.InvalidArgument, `file size ${size} is negative`);
+  if (size < 0n) throw new DfsError(Code.InvalidArgument, `file size ${size} is negative: send the file's length in bytes`);
   if (size > BigInt(MAX_CHUNKS_PER_FILE) * BigInt(chunkSize)) {
     throw new DfsError(Code.InvalidArgument, `a file of ${size} bytes would need more than ${MAX_CHUNKS_PER_FILE} chunks of ${chunkSize} B: use larger chunks`);
   }
@@ -55,13 +55,16 @@ export interface ReportedChunk {
 export interface PlannedChunk {
   index: number;
   chunkId: string;
+  /** The nodes the index was (last) placed on: the only ones that can hold the chunk. */
+  nodeIds: string[];
 }
 
 /**
  * The checks a commit must pass before a file becomes visible: every planned
  * chunk reported exactly once with its planned id, sizes that add up (all
  * chunks full but the last), a 32-byte checksum, and enough durable replicas
- * on distinct nodes. Returns the chunks in index order.
+ * on distinct nodes, all of them nodes the chunk was placed on. Returns the
+ * chunks in index order. `size` must already be checked (resolveFileSize).
  */
 export function checkCommit(args: {
   planned: PlannedChunk[];
@@ -78,19 +81,26 @@ export function checkCommit(args: {
   if (fileSha256.length !== 32) throw bad(`file_sha256 must be 32 bytes, got ${fileSha256.length}`);
   const count = chunkCountFor(size, chunkSize);
   if (reported.length !== count) throw bad(`a file of ${size} bytes has ${count} chunks of ${chunkSize} B; ${reported.length} were reported`);
-  const plannedByIndex = new Map(planned.map((p) => [p.index, p.chunkId]));
+  const plannedByIndex = new Map(planned.map((p) => [p.index, p]));
   const sorted = [...reported].sort((a, b) => a.index - b.index);
   sorted.forEach((chunk, i) => {
     if (chunk.index !== i) throw bad(`chunk indexes must be 0..${count - 1} once each; index ${i} is ${chunk.index < i ? 'repeated' : 'missing'}`);
     if (!isChunkId(chunk.chunkId)) throw bad(`chunk ${i} has a malformed id`);
-    const want = plannedByIndex.get(i);
-    if (want === undefined) throw bad(`chunk ${i} was never placed: allocate it first`);
+    const placed = plannedByIndex.get(i);
+    if (placed === undefined) throw bad(`chunk ${i} was never placed: allocate it first`);
+    const want = placed.chunkId;
     if (want !== chunk.chunkId) throw bad(`chunk ${i} is ${chunk.chunkId} but the upload placed ${want} there (a chunk re-placed after a failure must be reported under its new id)`);
     const wantSize = i < count - 1 ? chunkSize : size - chunkSize * (count - 1);
     if (chunk.size !== wantSize) throw bad(`chunk ${i} has ${chunk.size} bytes; it must have ${wantSize}`);
     if (chunk.sha256.length !== 32) throw bad(`chunk ${i} has a ${chunk.sha256.length}-byte sha256; send the 32-byte chunk checksum`);
     const distinct = new Set(chunk.replicas);
     if (distinct.size !== chunk.replicas.length) throw bad(`chunk ${i} names a replica twice`);
+    // The replicas become the chunk's recorded locations: a node it was never sent to
+    // would count towards its durability and be read from, while the chunk may be nowhere.
+    const unknown = chunk.replicas.find((nodeId) => !placed.nodeIds.includes(nodeId));
+    if (unknown !== undefined) {
+      throw bad(`chunk ${i} names replica ${JSON.stringify(unknown)}, which it was not placed on (${placed.nodeIds.join(', ')}); report only the placed nodes that acknowledged the chunk durable`);
+    }
     if (distinct.size < minReplicas) {
       throw new DfsError(Code.FailedPrecondition, `commit refused: chunk ${i} is durable on ${distinct.size} node(s); at least ${minReplicas} are required — write it again`);
     }

@@ -42,4 +42,29 @@ describe('listPage', () => {
     expect(thrown(() => listPage('/a', { limit: 1.5 }, seek))).toBe(Code.InvalidArgument);
     expect(listPage('/a', { cursor: nextCursor }, seek).entries).toHaveLength(1);
   });
+
+  it('rejects a well-formed cursor whose key is not one this listing returns, instead of ending it early', () => {
+    const { seek } = seekOver(['/a/1', '/a/2', '/a/d/x', '/b/1']);
+    const cursor = (dir: string, recursive: boolean, key: string) => Buffer.from(JSON.stringify([1, dir, recursive ? 1 : 0, key]), 'utf8').toString('base64url');
+    const refusal = (dir: string, recursive: boolean, key: string) => {
+      try {
+        listPage(dir, { cursor: cursor(dir, recursive, key), recursive }, seek);
+      } catch (err) {
+        return isDfsError(err) ? { code: err.code, message: err.rawMessage } : undefined;
+      }
+      return undefined;
+    };
+    const refused = { code: Code.InvalidArgument, message: 'the cursor does not belong to this listing: start again without one' };
+    expect(refusal('/a', false, '/zzz')).toEqual(refused); // past the listing: it would end with nothing
+    expect(refusal('/a', false, '/')).toEqual(refused);
+    expect(refusal('/a', false, '/a/')).toEqual(refused);
+    expect(refusal('/a', false, '/a/d/x')).toEqual(refused); // deeper than a one-level listing shows
+    expect(refusal('/a', true, '/a/d/')).toEqual(refused); // a recursive listing returns files only
+    expect(refusal('/', false, '//x')).toEqual(refused);
+    // The keys this listing does return are fine.
+    expect(refusal('/a', false, '/a/1')).toBeUndefined();
+    expect(refusal('/a', false, '/a/d/')).toBeUndefined();
+    expect(refusal('/a', true, '/a/d/x')).toBeUndefined();
+    expect(refusal('/', false, '/a/')).toBeUndefined();
+  });
 });

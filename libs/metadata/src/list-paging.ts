@@ -86,5 +86,14 @@ function decodeCursor(cursor: string, dir: string, recursive: boolean): string {
       `list cursor belongs to another listing (of ${JSON.stringify(parsed[1])}): use it with the same directory and recursive flag`,
     );
   }
-  return parsed[3];
+  const key = parsed[3];
+  // A key outside the listing would end it silently (the scan starts past its last entry), and one
+  // deeper than a one-level listing shows would list a directory twice: cursors we made never do.
+  const rest = key.startsWith(subtreeStart(dir)) ? key.slice(subtreeStart(dir).length) : '';
+  const slash = rest.indexOf('/');
+  const shape = recursive ? !rest.endsWith('/') : slash < 0 || slash === rest.length - 1;
+  if (rest === '' || rest.startsWith('/') || !shape) {
+    throw new DfsError(Code.InvalidArgument, 'the cursor does not belong to this listing: start again without one');
+  }
+  return key;
 }

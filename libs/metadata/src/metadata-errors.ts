@@ -1,6 +1,6 @@
 // The metadata stores' errors, built in one place so the three backends word
 // them alike; messages say what to do.
-import { Code, DfsError } from '@dfs/proto';
+import { Code, DfsError, MAX_PATH_BYTES } from '@dfs/proto';
 
 export function fileExistsError(path: string): DfsError {
   return new DfsError(Code.AlreadyExists, `${path} already exists: upload with overwrite to replace it, or pick another path`);
@@ -28,4 +28,22 @@ export function committedThenPurgedError(uploadId: string, fileId: string): DfsE
 
 export function badChunkListError(detail: string): DfsError {
   return new DfsError(Code.InvalidArgument, `bad chunk list: ${detail}; list chunks in index order 0..n-1`);
+}
+
+/**
+ * A rename that would move `longest` (the source path with the most bytes) to
+ * `moved`, over the path limit: refused, since no RPC would accept that path
+ * afterwards (not even to rename it back).
+ */
+export function movedPathTooLongError(from: string, to: string, longest: string, moved: string): DfsError {
+  return new DfsError(
+    Code.InvalidArgument,
+    `cannot move ${from} to ${to}: ${shortened(longest)} would become ${shortened(moved)}, ${Buffer.byteLength(moved, 'utf8')} bytes long (the limit is ${MAX_PATH_BYTES}): pick a shorter target path`,
+    { reason: 'BAD_PATH' },
+  );
+}
+
+/** A path for a message: its start and its end (the part that tells it apart) when it is long. */
+function shortened(path: string): string {
+  return path.length <= 200 ? path : `${path.slice(0, 60)}…${path.slice(-120)}`;
 }

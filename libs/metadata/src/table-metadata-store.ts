@@ -4,7 +4,7 @@
 // are atomic: all checks come first, and nothing is changed when one fails.
 import { setImmediate } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
-import { Code, DfsError } from '@dfs/proto';
+import { Code, DfsError, MAX_PATH_BYTES } from '@dfs/proto';
 import { listPage } from './list-paging.js';
 import {
   badChunkListError,
@@ -12,6 +12,7 @@ import {
   committedThenPurgedError,
   fileExistsError,
   isDirectoryError,
+  movedPathTooLongError,
   notFoundError,
   uploadNotFoundError,
 } from './metadata-errors.js';
@@ -156,6 +157,7 @@ export abstract class TableMetadataStore implements MetadataStore {
         if (target || this.hasFilesBelow(to)) throw new DfsError(Code.AlreadyExists, `${to} already exists: move the tree ${from} to a free path`);
         this.checkAncestors(to);
       }
+      checkMovedPaths(files, from, to);
       // Remove every old path before adding new ones: the target range is known to be free.
       for (const f of files) t.deleteFile(f.path);
       for (const f of files) t.putFile({ ...f, path: movedPath(f.path, from, to) });
@@ -351,6 +353,18 @@ export abstract class TableMetadataStore implements MetadataStore {
  */
 function newFileId(now: number): string {
   return now.toString(16).padStart(12, '0') + randomBytes(10).toString('hex');
+}
+
+/** Every moved path stays within the path limit (each grows by the same number of bytes, so the longest decides). */
+function checkMovedPaths(files: FileRecord[], from: string, to: string): void {
+  let longest = '';
+  let most = -1;
+  for (const f of files) {
+    const bytes = Buffer.byteLength(f.path, 'utf8');
+    if (bytes > most) [longest, most] = [f.path, bytes];
+  }
+  const moved = movedPath(longest, from, to);
+  if (Buffer.byteLength(moved, 'utf8') > MAX_PATH_BYTES) throw movedPathTooLongError(from, to, longest, moved);
 }
 
 /** Indexes must be 0..n-1 in order: a gap or a swap would corrupt every read of the file. */

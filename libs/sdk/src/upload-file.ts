@@ -31,7 +31,8 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
     throw DfsError.from(err);
   });
   let uploadId: string | undefined;
-  let committing = false;
+  /** Set once the commit is sent: from then on the upload may have landed. */
+  let commit: SentCommit | undefined;
   try {
     const created = await ctx.coordinator(
       (c, o) =>
@@ -75,18 +76,21 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
     await source.finish();
     if (signal.aborted) throw canceled(signal);
     // Built once: a commit retried after a lost response sends the same request (commits are idempotent).
-    const commit = { uploadId, chunks, fileSha256: fileHash.digest(), size: BigInt(source.bytesRead) };
+    const request = { uploadId, chunks, fileSha256: fileHash.digest(), size: BigInt(source.bytesRead) };
     // Not abortable (its own deadline bounds it): cut short, the commit may
     // still land, and a rejected upload() would leave a visible file behind.
     // So an abort from here on is too late, and the upload completes.
-    committing = true;
-    const { file } = await ctx.coordinator((c, o) => c.commitUpload(commit, o));
+    commit = request;
+    const { file } = await ctx.coordinator((c, o) => c.commitUpload(request, o));
     uploadId = undefined;
     return toFileInfo(file!);
   } catch (err) {
-    if (uploadId !== undefined) await abortUpload(ctx, uploadId);
+    if (uploadId !== undefined) {
+      const landed = await abortUpload(ctx, uploadId, commit);
+      if (landed) return landed;
+    }
     // A commit that failed on its own (not aborted) says why, also when an abort came meanwhile.
-    throw DfsError.from(signal.aborted && !committing ? canceled(signal) : err);
+    throw DfsError.from(signal.aborted && !commit ? canceled(signal) : err);
   } finally {
     // The outcome is decided by now (committed, or failed with its own
     // error): failing to free a local handle or temp directory must not turn
@@ -96,9 +100,32 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
   }
 }
 
-async function abortUpload(ctx: ClientContext, uploadId: string): Promise<void> {
+/** A CommitUpload request as sent. */
+interface SentCommit {
+  uploadId: string;
+  chunks: CommittedChunk[];
+  fileSha256: Uint8Array;
+  size: bigint;
+}
+
+/**
+ * Aborts the upload, best effort (the coordinator also expires it). After a
+ * commit that failed without an answer (every attempt's reply lost), the
+ * commit may have landed: the coordinator then refuses the abort with
+ * FailedPrecondition, and the file is asked of CommitUpload again (idempotent
+ * on the upload id) and returned, since the upload succeeded. Undefined when
+ * the upload did not land, or that cannot be learnt.
+ */
+async function abortUpload(ctx: ClientContext, uploadId: string, sent: SentCommit | undefined): Promise<FileInfo | undefined> {
   // Its own deadline, not the caller's signal (which may be what aborted us).
-  await ctx.coordinator((c, o) => c.abortUpload({ uploadId }, o), AbortSignal.timeout(ABORT_TIMEOUT_MS)).catch(() => undefined);
+  const deadline = () => AbortSignal.timeout(ABORT_TIMEOUT_MS);
+  const committed = await ctx.coordinator((c, o) => c.abortUpload({ uploadId }, o), deadline()).then(
+    () => false,
+    (err: unknown) => DfsError.from(err).code === 'FailedPrecondition',
+  );
+  if (!committed || !sent) return undefined;
+  const again = await ctx.coordinator((c, o) => c.commitUpload(sent, o), deadline()).catch(() => undefined);
+  return again?.file && toFileInfo(again.file);
 }
 
 /** Turns per-chunk acknowledgements into monotonic upload progress. */

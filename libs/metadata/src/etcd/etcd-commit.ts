@@ -260,10 +260,14 @@ function checkChunks(chunks: ChunkRef[]): void {
   }
 }
 
-/** A commit's transaction has a fixed part plus two compares and one write per ancestor directory. */
-export function checkDepth(ctx: EtcdContext, path: string, ancestors: number): void {
+/** Most ancestor directories a file may have: a commit's transaction has a fixed part plus two compares and one write per ancestor. */
+export function maxAncestors(ctx: EtcdContext): number {
   // Compares: 4 fixed, then for each ancestor "not a file" and "no fence", and 3 fence compares for the root and the path.
-  const limit = Math.floor((ctx.maxTxnOps - 8) / 2);
+  return Math.floor((ctx.maxTxnOps - 8) / 2);
+}
+
+export function checkDepth(ctx: EtcdContext, path: string, ancestors: number): void {
+  const limit = maxAncestors(ctx);
   if (ancestors > limit) {
     throw new DfsError(Code.InvalidArgument, `${path.slice(0, 80)}… is ${ancestors + 1} directories deep; the etcd backend allows at most ${limit + 1}: use a flatter layout`);
   }

@@ -8,14 +8,15 @@
 // the directory rewrites (see etcd-keys), so the file count it returns is
 // exact. Every change here, like every commit, compares the fences of the
 // paths it touches absent, so it never lands inside a running job's tree.
-import { Code, DfsError, ancestorsOf, isSameOrBelow, parentPath } from '@dfs/proto';
+import { Code, DfsError, MAX_PATH_BYTES, ancestorsOf, isSameOrBelow, parentPath } from '@dfs/proto';
 import type { ICompare, IRequestOp } from 'etcd3';
 import type { FileRecord } from '../metadata-store.js';
-import { checkDepth } from './etcd-commit.js';
+import { checkDepth, maxAncestors } from './etcd-commit.js';
 import { decodeFile, encodeFile, encodeGc } from './etcd-codec.js';
 import { gcSuffix, retryCas, type EtcdContext } from './etcd-context.js';
 import { keys } from './etcd-keys.js';
-import { isDirectoryError } from '../metadata-errors.js';
+import { isDirectoryError, movedPathTooLongError } from '../metadata-errors.js';
+import { movedPath } from '../path-keys.js';
 import { toNumber } from './etcd-kv.js';
 import {
   PreparingFence,
@@ -132,6 +133,7 @@ export async function rename(ctx: EtcdContext, from: string, to: string, overwri
         await fence.hold(); // then read again behind it (or, when another holds the tree, wait for it)
         return undefined;
       }
+      await checkMovedTree(ctx, from, to, revision);
       compares.push(kv.modIs(keys.marker(from), markerKv ? toNumber(markerKv.mod_revision) : 0));
       job = newJob('rename', from, to);
       ops = [...startJobOps(ctx, job), ...touchAncestors(ctx, from, to)];
@@ -145,6 +147,46 @@ export async function rename(ctx: EtcdContext, from: string, to: string, overwri
   if (started.job) await runTreeJob(ctx, started.job);
   else if (from !== to) await removeEmptyDirs(ctx, parentPath(from));
   return { filesRenamed: started.files };
+}
+
+/** Keys per page when a tree rename reads the paths below its source. */
+const SCAN_PAGE = 1000;
+
+/**
+ * Refuses a tree rename that would give a file below `from` a path over the
+ * length limit, or more ancestors than a commit transaction can compare (see
+ * checkDepth): no RPC could then touch that file, and a job's batches could
+ * fail on it for ever. Reads the tree at `revision`, whose state the start
+ * transaction compares (the directory marker), so the check holds at the
+ * start. Only a target longer or deeper than the source can exceed a limit.
+ */
+async function checkMovedTree(ctx: EtcdContext, from: string, to: string, revision: number): Promise<void> {
+  if (Buffer.byteLength(to, 'utf8') <= Buffer.byteLength(from, 'utf8') && ancestorsOf(to).length <= ancestorsOf(from).length) return;
+  let longest = { path: '', bytes: -1 };
+  let deepest = { path: '', slashes: -1 };
+  for (let after: string | undefined; ; ) {
+    const page = await ctx.kv.range(keys.filesBelow(from), { from: after, limit: SCAN_PAGE, revision, keysOnly: true });
+    for (const { key } of page.kvs) {
+      const path = key.slice(keys.file('').length);
+      const bytes = Buffer.byteLength(path, 'utf8');
+      if (bytes > longest.bytes) longest = { path, bytes };
+      const slashes = path.split('/').length;
+      if (slashes > deepest.slashes) deepest = { path, slashes };
+    }
+    if (!page.more || page.kvs.length === 0) break;
+    after = page.kvs[page.kvs.length - 1]!.key + '\0';
+  }
+  if (longest.bytes < 0) return;
+  const moved = movedPath(longest.path, from, to);
+  if (Buffer.byteLength(moved, 'utf8') > MAX_PATH_BYTES) throw movedPathTooLongError(from, to, longest.path, moved);
+  const deepMoved = movedPath(deepest.path, from, to);
+  const ancestors = ancestorsOf(deepMoved).length;
+  if (ancestors > maxAncestors(ctx)) {
+    throw new DfsError(
+      Code.InvalidArgument,
+      `cannot move ${from} to ${to}: ${deepest.path.length > 80 ? `${deepest.path.slice(0, 80)}…` : deepest.path} would become ${ancestors + 1} directories deep; the etcd backend allows at most ${maxAncestors(ctx) + 1}: pick a shallower target or use a flatter layout`,
+    );
+  }
 }
 
 /** Moves one file's keys; a replaced target goes to GC. */

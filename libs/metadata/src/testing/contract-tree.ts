@@ -1,7 +1,20 @@
 // Contract: deleting and renaming files and whole trees.
 import { describe, expect, it } from '@jest/globals';
 import { Code } from '@dfs/proto';
-import { allChunks, allGc, commitInput, commitUpload, expectCode, gcFileIds, listAll, putFile, putFiles, shown, type ContractContext } from './contract-fixtures.js';
+import {
+  allChunks,
+  allGc,
+  commitInput,
+  commitUpload,
+  expectCode,
+  gcFileIds,
+  listAll,
+  putFile,
+  putFiles,
+  shown,
+  sortBytes,
+  type ContractContext,
+} from './contract-fixtures.js';
 
 export function treeContract(ctx: ContractContext): void {
   describe('deletePath', () => {
@@ -138,6 +151,26 @@ export function treeContract(ctx: ContractContext): void {
       expect(shown((await listAll(ctx.store, '/', { recursive: true })).entries)).toEqual(['f:/bigger']);
       expect(shown((await ctx.store.list('/')).entries)).toEqual(['f:/bigger']);
       expect([...gcFileIds(await allGc(ctx.store), 'deleted')].sort()).toEqual([...before].sort());
+    });
+
+    it('refuses a tree rename that would make a path longer than 4096 bytes (InvalidArgument) and changes nothing', async () => {
+      // 15 components of 255 bytes: /d/<tail> is 3842 bytes; below a target of 256 bytes it would be 4096.
+      const tail = Array.from({ length: 15 }, (_, i) => String(i).padEnd(255, 'x')).join('/');
+      const long = `/d/${tail}`;
+      await putFile(ctx.store, long);
+      await putFile(ctx.store, '/d/short');
+      // Bytes, not characters: "€" is 3 bytes, so this target is 258 bytes in 88 characters.
+      const tooLong = `/x/${'€'.repeat(85)}`;
+      const err = await expectCode(ctx.store.rename('/d', tooLong), Code.InvalidArgument);
+      expect(err.message).toMatch(/4098 bytes long \(the limit is 4096\)/);
+      expect(err.message).toContain(tail.slice(-100));
+      expect(shown((await listAll(ctx.store, '/', { recursive: true })).entries)).toEqual(sortBytes(['f:/d/short', `f:${long}`]));
+      expect(await ctx.store.list(tooLong)).toEqual({ entries: [] });
+
+      // Exactly at the limit is fine.
+      const fits = `/${'€'.repeat(85)}`;
+      expect(await ctx.store.rename('/d', fits)).toEqual({ filesRenamed: 2 });
+      expect(Buffer.byteLength((await ctx.store.getFile(`${fits}/${tail}`))!.path, 'utf8')).toBe(4096);
     });
 
     it('refuses to move a tree into itself (InvalidArgument)', async () => {
