@@ -20,6 +20,7 @@ import {
 } from '@dfs/proto';
 import { namespaceHandlers, type NamespaceOptions } from './namespace-handlers.js';
 import type { Placer } from './placer.js';
+import { MAX_CHUNKS_PER_FILE, maxChunksPerFile } from './upload-rules.js';
 
 // The namespace rules on the memory store, with a stand-in placer (the
 // unit's neighbours); the same handlers run over real processes in
@@ -122,6 +123,32 @@ describe('AllocateChunks', () => {
   });
 });
 
+describe('files too large for one commit', () => {
+  // A commit carries every chunk of the file in one request of at most
+  // MAX_REQUEST_BYTES: an upload it could not carry is refused when it
+  // starts, or at the first chunk a stream cannot have, not after its data is written.
+  const MiB = 1024 * KiB;
+
+  it('refuses a declared size with more chunks than a commit of its copies carries, and says to use larger chunks', async () => {
+    const max = maxChunksPerFile(3);
+    expect(max).toBeLessThan(MAX_CHUNKS_PER_FILE);
+    expect(await code(createUpload({ path: '/fits', size: BigInt(max) * BigInt(MiB), chunkSize: BigInt(MiB) }))).toBe('ok');
+    const err = await createUpload({ path: '/huge', size: BigInt(max) * BigInt(MiB) + 1n, chunkSize: BigInt(MiB) }).catch((e: unknown) => DfsError.from(e));
+    expect(err).toMatchObject({ code: Code.InvalidArgument, message: expect.stringMatching(/more than \d+ chunks .* use larger chunks/) });
+    // Fewer copies, smaller commits: the same file fits at replication 1.
+    expect(await code(createUpload({ path: '/huge', size: BigInt(max) * BigInt(MiB) + 1n, chunkSize: BigInt(MiB), replication: 1 }))).toBe('ok');
+  });
+
+  it('stops a stream at the first chunk index its commit could not carry', async () => {
+    const up = await createUpload({ path: '/stream', chunkSize: BigInt(MiB) });
+    const max = maxChunksPerFile(3);
+    const allocate = (index: number) => handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [index] }), ctx);
+    expect(await code(allocate(max - 1))).toBe('ok');
+    const err = await Promise.resolve(allocate(max)).catch((e: unknown) => DfsError.from(e));
+    expect(err).toMatchObject({ code: Code.InvalidArgument, message: expect.stringMatching(/at most \d+ chunks .* larger chunks/) });
+  });
+});
+
 describe('GetFile', () => {
   const getFile = (init: Record<string, unknown>) => handlers.getFile!(create(GetFileRequestSchema, init as never), ctx) as Promise<GetFileResponse>;
 
@@ -220,8 +247,8 @@ describe('CommitUpload of an upload that declared no size', () => {
   it.each([
     ['negative', -1n, /file size -1 is negative/],
     ['far negative', -(2n ** 63n), /is negative/],
-    ['past the most chunks a file may have', 1_000_000n * BigInt(KiB) + 1n, /more than 1000000 chunks of 1024 B/],
-    ['past 2^53 (a double would round it)', 2n ** 63n - 1n, /more than 1000000 chunks/],
+    ['past the most chunks a file may have', BigInt(maxChunksPerFile(3)) * BigInt(KiB) + 1n, new RegExp(`more than ${maxChunksPerFile(3)} chunks of 1024 B`)],
+    ['past 2^53 (a double would round it)', 2n ** 63n - 1n, /more than \d+ chunks/],
   ])('refuses a %s size (InvalidArgument); nothing is stored and the upload stays open', async (_name, size, message) => {
     const up = await createUpload({ path: '/unsized', chunkSize: BigInt(KiB) });
     await expect(commit(up.uploadId, size)).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringMatching(message) });

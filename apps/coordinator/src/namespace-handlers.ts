@@ -16,7 +16,7 @@ import {
   type FileInfo,
 } from '@dfs/proto';
 import type { Placer } from './placer.js';
-import { checkCommit, chunkCountFor, resolveChunkSize, resolveFileSize, resolveReplication } from './upload-rules.js';
+import { checkCommit, chunkCountFor, maxChunksPerFile, resolveChunkSize, resolveFileSize, resolveReplication } from './upload-rules.js';
 
 export interface NamespaceOptions {
   defaultReplication: number;
@@ -58,8 +58,8 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
     async createUpload(req) {
       const path = uploadPath(req.path);
       const chunkSize = resolveChunkSize(req.chunkSize, options.defaultChunkSize);
-      const size = resolveFileSize(req.size, chunkSize);
       const replication = resolveReplication(req.replication, options.defaultReplication, placer.liveCount());
+      const size = resolveFileSize(req.size, chunkSize, replication);
       await assertWritable(store, path, req.overwrite);
       const count = size === undefined ? 0 : Math.min(chunkCountFor(size, chunkSize), options.maxPlacementsPerCall);
       const placed = placements({ replication, chunkSize }, range(count));
@@ -86,8 +86,16 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
         throw new DfsError(Code.InvalidArgument, `ask for 1 to ${options.maxPlacementsPerCall} chunk indexes per call, not ${req.indexes.length}`);
       }
       const total = upload.size === undefined ? undefined : chunkCountFor(upload.size, upload.chunkSize);
+      // A stream (no declared size) is stopped here, at the first chunk its commit could not carry.
+      const max = maxChunksPerFile(upload.replication);
       for (const index of req.indexes) {
         if (total !== undefined && index >= total) throw new DfsError(Code.InvalidArgument, `chunk index ${index} is past the last chunk (${total - 1}) of this upload`);
+        if (index >= max) {
+          throw new DfsError(
+            Code.InvalidArgument,
+            `chunk index ${index}: a file of ${upload.replication} copies may have at most ${max} chunks of ${upload.chunkSize} B; upload it again with larger chunks (up to 64 MiB)`,
+          );
+        }
       }
       if (new Set(req.indexes).size !== req.indexes.length) throw new DfsError(Code.InvalidArgument, 'a chunk index is listed twice');
       const placed = placements(upload, req.indexes, new Set(req.excludeNodeIds));
@@ -105,7 +113,7 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
       }
       // Checked as a bigint, before Number(): -1 would count as a file of 0 chunks,
       // and an int64 past 2^53 would lose its low bits.
-      const size = resolveFileSize(req.size, upload.chunkSize)!;
+      const size = resolveFileSize(req.size, upload.chunkSize, upload.replication)!;
       const chunks = checkCommit({
         planned: upload.placements,
         reported: req.chunks.map((c) => ({ chunkId: c.chunkId, index: c.index, size: Number(c.size), sha256: c.sha256, replicas: c.replicaNodeIds })),

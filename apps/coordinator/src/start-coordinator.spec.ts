@@ -4,7 +4,8 @@ import { createClientPool, noRetry, type ClientPool } from '@dfs/client-pool';
 import { Code, CommitUploadRequestSchema, CoordinatorService, DfsError, newChunkId, ReportChunksRequestSchema, type CommitUploadRequest } from '@dfs/proto';
 import pino from 'pino';
 import { coordinatorConfigSchema } from './coordinator-config.js';
-import { MAX_REQUEST_BYTES, startCoordinator, type Coordinator } from './start-coordinator.js';
+import { MAX_REQUEST_BYTES } from './request-limits.js';
+import { startCoordinator, type Coordinator } from './start-coordinator.js';
 
 // The coordinator's server in-process (memory metadata): how large a request it reads.
 jest.setTimeout(60_000);

@@ -2,7 +2,7 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { createMembership, type Membership } from '@dfs/cluster';
 import { serveHttp2 } from '@dfs/client-pool';
 import { createMetadataStore, type MetadataStore } from '@dfs/metadata';
-import { CoordinatorService, MAX_FRAME_SIZE } from '@dfs/proto';
+import { CoordinatorService } from '@dfs/proto';
 import type { Logger } from 'pino';
 import { ChunkDeletions } from './chunk-deletions.js';
 import { fsck } from './fsck.js';
@@ -11,16 +11,8 @@ import { clusterPlacer } from './cluster-placer.js';
 import type { CoordinatorConfig } from './coordinator-config.js';
 import { membershipHandlers } from './membership-handlers.js';
 import { namespaceHandlers } from './namespace-handlers.js';
+import { MAX_REQUEST_BYTES } from './request-limits.js';
 
-/**
- * Largest request the coordinator reads (Connect's default is 4 GiB, all of
- * it buffered before a handler runs). Every DFS client (SDK, CLI, datanodes)
- * sends through @dfs/client-pool, whose writeMaxBytes is this same 4 MiB +
- * 64 KiB, so nothing they send is refused. The largest requests: a
- * CommitUpload takes ~193 B per chunk at 3 replicas (~690 B at 16), so
- * ~21,000 chunks fit; a datanode's ReportChunks batch of 10,000 ids is ~340 KB.
- */
-export const MAX_REQUEST_BYTES = MAX_FRAME_SIZE + 64 * 1024;
 
 export interface Coordinator {
   readonly address: string;

@@ -1,5 +1,5 @@
 import { Code, DEFAULT_CHUNK_SIZE, newChunkId } from '@dfs/proto';
-import { checkCommit, chunkCountFor, resolveChunkSize, resolveFileSize, resolveReplication, type ReportedChunk } from './upload-rules.js';
+import { checkCommit, chunkCountFor, maxChunksPerFile, resolveChunkSize, resolveFileSize, resolveReplication, type ReportedChunk } from './upload-rules.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -27,9 +27,14 @@ describe('upload rules', () => {
     expect(chunkCountFor(1, MiB)).toBe(1);
     expect(chunkCountFor(MiB, MiB)).toBe(1);
     expect(chunkCountFor(MiB + 1, MiB)).toBe(2);
-    expect(resolveFileSize(undefined, MiB)).toBeUndefined();
-    expect(() => resolveFileSize(-1n, MiB)).toThrow(/negative/);
-    expect(() => resolveFileSize(BigInt(MiB) * 1_000_001n, MiB)).toThrow(/more than 1000000 chunks/);
+    expect(resolveFileSize(undefined, MiB, 3)).toBeUndefined();
+    expect(() => resolveFileSize(-1n, MiB, 3)).toThrow(/negative/);
+    expect(() => resolveFileSize(BigInt(MiB) * 1_000_001n, MiB, 1)).toThrow(/more than \d+ chunks/);
+    // The most chunks a file may have shrinks with its copies: its commit names every copy of every chunk.
+    expect(maxChunksPerFile(1)).toBeGreaterThan(maxChunksPerFile(3));
+    expect(maxChunksPerFile(3)).toBeGreaterThan(maxChunksPerFile(16));
+    expect(resolveFileSize(BigInt(MiB) * BigInt(maxChunksPerFile(3)), MiB, 3)).toBe(MiB * maxChunksPerFile(3));
+    expect(() => resolveFileSize(BigInt(MiB) * BigInt(maxChunksPerFile(3)) + 1n, MiB, 3)).toThrow(/more than \d+ chunks/);
   });
 });
 

@@ -1,8 +1,9 @@
 import { Code, DEFAULT_CHUNK_SIZE, DfsError, MAX_CHUNK_SIZE, isChunkId } from '@dfs/proto';
+import { maxChunksPerCommit } from './request-limits.js';
 
 /** Smallest chunk size a file may use (the data path itself allows 1 B chunks). */
 export const MIN_FILE_CHUNK_SIZE = 1024;
-/** Most chunks one file may have: 64 MiB chunks make that 64 TiB. */
+/** Most chunks one file may have at any replication; its commit request bounds it further (maxChunksPerFile). */
 export const MAX_CHUNKS_PER_FILE = 1_000_000;
 
 /** The chunk size an upload asks for (0 = the coordinator's default, 8 MiB unless configured), checked. */
@@ -34,12 +35,21 @@ export function chunkCountFor(size: number, chunkSize: number): number {
   return Math.ceil(size / chunkSize);
 }
 
-/** A declared file size, checked: not negative, and not more chunks than a file may have. */
-export function resolveFileSize(size: bigint | undefined, chunkSize: number): number | undefined {
+/**
+ * Most chunks a file of `replication` copies may have: MAX_CHUNKS_PER_FILE,
+ * or fewer when its commit could not carry them all (maxChunksPerCommit).
+ */
+export function maxChunksPerFile(replication: number): number {
+  return Math.min(MAX_CHUNKS_PER_FILE, maxChunksPerCommit(replication));
+}
+
+/** A declared file size, checked: not negative, and not more chunks than a file of `replication` copies may have. */
+export function resolveFileSize(size: bigint | undefined, chunkSize: number, replication: number): number | undefined {
   if (size === undefined) return undefined;
   if (size < 0n) throw new DfsError(Code.InvalidArgument, `file size ${size} is negative: send the file's length in bytes`);
-  if (size > BigInt(MAX_CHUNKS_PER_FILE) * BigInt(chunkSize)) {
-    throw new DfsError(Code.InvalidArgument, `a file of ${size} bytes would need more than ${MAX_CHUNKS_PER_FILE} chunks of ${chunkSize} B: use larger chunks`);
+  const max = maxChunksPerFile(replication);
+  if (size > BigInt(max) * BigInt(chunkSize)) {
+    throw new DfsError(Code.InvalidArgument, `a file of ${size} bytes would need more than ${max} chunks of ${chunkSize} B (the most one file of ${replication} copies may have): use larger chunks (up to 64 MiB)`);
   }
   return Number(size);
 }
