@@ -1,6 +1,9 @@
 // Self-healing on six datanodes, R=3: a lost node's chunks are copied back
-// to three live replicas (recovery time and rate printed), the chunks left
-// with one copy first; a corrupt copy is found by the scrubber and replaced;
+// to three live replicas (recovery time and rate printed), also when two
+// nodes die at once and chunks are left with one copy (that those go first,
+// within the per-node copy limits, is chunk-healer.spec.ts's to show: seen
+// from outside it depends on how the one-copy chunks' only holders are
+// spread); a corrupt copy is found by the scrubber and replaced;
 // deletes reach a node that was down; a coordinator restart deletes no live
 // chunk; a drained node can be removed with nothing under-replicated.
 import { createHash, randomBytes } from 'node:crypto';
@@ -126,31 +129,34 @@ describe('re-replication', () => {
     expect(got.digest('hex')).toBe(sha);
   }, 1_200_000);
 
-  it('restores chunks left with one copy before those with two when two nodes die at once', async () => {
+  it('restores every chunk when two nodes die at once, those left with one copy included', async () => {
     // The node killed above comes back: its copies are surplus now, and are trimmed.
     await cluster.heal();
     await waitHealed(cluster, 0, 300_000);
+    // Surplus copies trimmed too: every chunk on exactly three nodes, so the kill leaves it one or two.
+    const exact = await eventually(async () => {
+      for (const path of files.keys()) if ((await chunksOf(cluster.coordinator, path, pool)).some((c) => c.replicas.length !== 3)) return false;
+      return true;
+    }, 120_000);
+    expect(exact).toBe(true);
     const victims = cluster.datanodes.slice(0, 2);
     const lost = new Set((await Promise.all(victims.map((d) => d.chunkIds()))).flat());
+    const dead = new Set(victims.map((d) => d.nodeId));
+    // Chunks the kill leaves with one copy, by the node holding it (the only source to copy them from).
+    const onlyHolders = new Map<string, number>();
+    for (const path of files.keys()) {
+      for (const c of await chunksOf(cluster.coordinator, path, pool)) {
+        const left = c.replicas.filter((r) => !dead.has(r.nodeId));
+        if (left.length === 1) onlyHolders.set(left[0]!.address, (onlyHolders.get(left[0]!.address) ?? 0) + 1);
+      }
+    }
+    expect(onlyHolders.size).toBeGreaterThan(0);
     await Promise.all(victims.map((d) => d.kill()));
     expect(await eventually(async () => (await status(cluster)).nodesDead === 2, 60_000, 100)).toBe(true);
-    const samples: { oneCopy: number; under: number }[] = [];
-    const done = await eventually(
-      async () => {
-        const s = await status(cluster);
-        samples.push({ oneCopy: Number(s.oneCopyChunks), under: Number(s.underReplicatedChunks) });
-        return s.underReplicatedChunks === 0n && s.missingChunks === 0n && s.copiesInFlight === 0n;
-      },
-      900_000,
-      100,
-    );
-    expect(done).toBe(true);
-    const first = samples.findIndex((s) => s.oneCopy > 0);
-    expect({ first, samples: samples.slice(0, 10) }).toMatchObject({ first: expect.any(Number) });
-    expect(first).toBeGreaterThanOrEqual(0);
-    // The first moment after that no chunk is down to one copy, chunks with two copies are still waiting.
-    const oneCopyDone = samples.slice(first).find((s) => s.oneCopy === 0)!;
-    expect(oneCopyDone.under).toBeGreaterThan(0);
+    // The coordinator sees chunks down to one copy (and then restores them with the rest).
+    expect(await eventually(async () => (await status(cluster)).oneCopyChunks > 0n, 60_000, 100)).toBe(true);
+    console.log(`two of six datanodes killed: chunks left with one copy, by their only holder: ${JSON.stringify(Object.fromEntries(onlyHolders))}`);
+    await waitHealed(cluster, 2, 900_000);
     await expectAllWhole(lost);
   }, 1_200_000);
 });
@@ -172,6 +178,15 @@ describe('repair and cleanup', () => {
     await dfs?.close();
     await cluster?.stop();
   });
+
+  /** Set by the drain scenario: a drained node cannot be listed healthy again (there is no undrain). */
+  let drained: E2eNode | undefined;
+
+  // Every scenario starts from a whole cluster, also after one failed with a
+  // node down; but for the drained one, which comes last.
+  afterEach(async () => {
+    if (!drained) await cluster.heal();
+  }, 120_000);
 
   const nodeAt = (address: string) => cluster.datanodes.find((d) => d.address === address)!;
 
@@ -211,7 +226,6 @@ describe('repair and cleanup', () => {
       return ids.every((id) => !held.has(id));
     }, 60_000);
     expect(gone).toBe(true);
-    await cluster.heal();
   });
 
   it('a coordinator restart deletes no live chunk; a true orphan goes after the grace period', async () => {
@@ -239,6 +253,7 @@ describe('repair and cleanup', () => {
     const data = randomBytes(16 * MiB);
     await dfs.upload('/repair/drain', data, { chunkSize: MiB });
     const { node } = await mostLoaded(cluster);
+    drained = node;
     await pool.client(CoordinatorService, cluster.coordinator).drainNode({ nodeId: node.nodeId });
     expect(await eventually(async () => (await stateOf(cluster, node.nodeId)) === NodeState.DRAINED, 120_000, 200)).toBe(true);
     await node.kill();

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { finished } from 'node:stream';
 
 export interface ManagedProcessOptions {
   /** Shown in errors and log file names, e.g. "datanode-2". */
@@ -21,7 +22,21 @@ export interface ManagedProcessOptions {
   readyWhen: (line: Record<string, unknown>) => unknown;
   /** Default 15 000 ms. */
   startTimeoutMs?: number;
+  /**
+   * A start that fails with a log (of that start) `when` accepts is tried
+   * again, `delayMs` later, up to `attempts` starts in all: e.g. a restart on
+   * a fixed port another process holds for a moment.
+   */
+  retryStart?: { when: (log: string) => boolean; attempts: number; delayMs: number };
 }
+
+/** Whether a log says the process could not listen because its address was taken (Node's EADDRINUSE, etcd's bind error). */
+export function addressInUse(log: string): boolean {
+  return /EADDRINUSE|address already in use/.test(log);
+}
+
+/** How long the pipes of an exited child may stay open (a grandchild holding them) before they are closed on our side. */
+const PIPE_GRACE_MS = 10_000;
 
 const live = new Set<ManagedProcess<unknown>>();
 let exitHookInstalled = false;
@@ -33,7 +48,9 @@ let exitHookInstalled = false;
  */
 export class ManagedProcess<Ready> {
   private child: ChildProcess | undefined;
-  private log: WriteStream | undefined;
+  /** Where this start's output begins in the log file (it is appended to across restarts). */
+  private logOffset = 0;
+  private logError: Error | undefined;
   private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   ready: Ready | undefined;
 
@@ -48,11 +65,30 @@ export class ManagedProcess<Ready> {
   }
 
   async start(): Promise<Ready> {
+    const retry = this.options.retryStart;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (err) {
+        if (!retry || attempt >= retry.attempts || !retry.when(await this.startLog())) throw err;
+        await new Promise((resolve) => setTimeout(resolve, retry.delayMs));
+      }
+    }
+  }
+
+  private async startOnce(): Promise<Ready> {
     if (this.running) throw new Error(`${this.options.name} is already running (pid ${this.pid})`);
     installExitHook();
     this.ready = undefined;
+    // The previous run's last output goes to the file before this one's.
+    await this.exited;
     await mkdir(dirname(this.options.logFile), { recursive: true });
-    this.log = createWriteStream(this.options.logFile, { flags: 'a' });
+    this.logOffset = await stat(this.options.logFile).then((s) => s.size, () => 0);
+    this.logError = undefined;
+    const log = createWriteStream(this.options.logFile, { flags: 'a' });
+    // Without a listener a failed write (disk full, a bad path) would be an
+    // uncaught exception that ends the test run; the failure is named by tail().
+    log.on('error', (err) => (this.logError ??= err));
     const { command, script, nodeArgs = [], args = [] } = this.options;
     const child = spawn(command ?? process.execPath, command ? args : [...nodeArgs, script, ...args], {
       env: { ...process.env, ...this.options.env },
@@ -60,13 +96,29 @@ export class ManagedProcess<Ready> {
     });
     this.child = child;
     live.add(this as ManagedProcess<unknown>);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': the exit can be reported while the last lines are
+    // still in the pipes. Once both pipes are drained into the log, the log
+    // is ended and flushed, so a test reading it after stop() sees them all.
+    this.exited = new Promise((resolve) =>
+      child.once('close', (code, signal) => {
+        log.end();
+        finished(log, () => resolve({ code, signal }));
+      }),
+    );
+    child.once('exit', () => {
+      // A grandchild that inherited the pipes could keep them open, and 'close' from coming, for ever.
+      const timer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, PIPE_GRACE_MS).unref();
+      child.once('close', () => clearTimeout(timer));
+    });
     void this.exited.then(() => live.delete(this as ManagedProcess<unknown>));
-    child.stdout!.pipe(this.log, { end: false });
+    child.stdout!.pipe(log, { end: false });
     const lines = createInterface({ input: child.stderr! });
     const ready = new Promise<Ready>((resolve, reject) => {
       lines.on('line', (line) => {
-        this.log?.write(line + '\n');
+        log.write(line + '\n');
         if (this.ready !== undefined) return;
         try {
           const value = this.options.readyWhen(JSON.parse(line) as Record<string, unknown>);
@@ -95,9 +147,14 @@ export class ManagedProcess<Ready> {
     }
   }
 
-  /** Sends `signal` and waits for the exit (SIGSTOP/SIGCONT do not wait). */
+  /** Sends `signal` and waits for the exit and the log (SIGSTOP/SIGCONT do not wait); undefined when it was not running. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
-    if (!this.child || !this.running) return undefined;
+    if (!this.child) return undefined;
+    if (!this.running) {
+      // Exited on its own: its last output may still be on the way to the log.
+      await this.exited;
+      return undefined;
+    }
     this.child.kill(signal);
     if (signal === 'SIGSTOP' || signal === 'SIGCONT') return undefined;
     return this.waitForExit();
@@ -105,7 +162,7 @@ export class ManagedProcess<Ready> {
 
   /** Graceful stop (SIGTERM), SIGKILL after timeoutMs. */
   async stop(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
-    if (!this.running) return undefined;
+    if (!this.running) return this.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
     try {
       return await this.kill('SIGTERM');
@@ -146,16 +203,23 @@ export class ManagedProcess<Ready> {
     return this.start();
   }
 
+  /** Resolves once the process exited and all its output is in the log file. */
   async waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    const result = await this.exited!;
-    await new Promise<void>((resolve) => (this.log ? this.log.end(resolve) : resolve()));
-    return result;
+    if (!this.exited) throw new Error(`${this.options.name} was never started`);
+    return this.exited;
+  }
+
+  /** What the latest start wrote to the log so far. */
+  async startLog(): Promise<string> {
+    const bytes = await readFile(this.options.logFile).catch(() => Buffer.alloc(0));
+    return bytes.subarray(this.logOffset).toString('utf8');
   }
 
   /** Last lines of the log, for failure messages. */
   async tail(lines = 30): Promise<string> {
     const text = await readFile(this.options.logFile, 'utf8').catch(() => '');
-    return text.split('\n').slice(-lines - 1).join('\n');
+    const failed = this.logError ? `\n(writing the log failed: ${this.logError.message})` : '';
+    return text.split('\n').slice(-lines - 1).join('\n') + failed;
   }
 }
 
@@ -175,6 +239,8 @@ function installExitHook(): void {
   // Last resort: a crashed test run must not leave servers behind.
   process.once('exit', () => {
     for (const p of live) {
+      // Exited but not yet closed: its pid may already belong to another process.
+      if (!p.running) continue;
       try {
         process.kill(p.pid!, 'SIGKILL');
       } catch {

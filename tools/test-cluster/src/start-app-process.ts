@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_NODE_ARGS } from '@dfs/config';
-import { ManagedProcess } from './managed-process.js';
+import { ManagedProcess, addressInUse } from './managed-process.js';
 import { workspaceRoot } from './workspace-root.js';
 
 export interface StartAppOptions<Ready extends { port: number }> {
@@ -37,6 +37,10 @@ export async function startAppProcess<Ready extends { port: number }>(o: StartAp
     logFile: o.logFile ?? `${dataDir}.log`,
     env: { [o.portVariable]: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...o.env, ...o.overrides },
     readyWhen: o.readyWhen,
+    // A restart keeps its port (peers know the address), and another process
+    // may have been given it meanwhile, e.g. as the local port of a
+    // connection: tried again a few times, as it is usually a short while.
+    retryStart: { when: addressInUse, attempts: 5, delayMs: 500 },
   });
   const ready = await proc.start();
   if (proc.options.env![o.portVariable] === '0') proc.options.env![o.portVariable] = String(ready.port);

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { createClientPool } from '@dfs/client-pool';
 import { CoordinatorService, NodeState } from '@dfs/proto';
+import { eventually } from './eventually.js';
+import { addressInUse, stopAllProcesses } from './managed-process.js';
 import { startCluster, type TestCluster } from './start-cluster.js';
-import { stopAllProcesses } from './managed-process.js';
 
 jest.setTimeout(120_000);
 
@@ -74,5 +76,45 @@ describe('startCluster', () => {
     await expect(startCluster({ datanodes: 1, name: 'tc-broken', coordinatorEnv: { DFS_DEFAULT_REPLICATION: 'many' } })).rejects.toThrow(
       /startCluster failed: tc-broken-coordinator exited[\s\S]*logs: \S+coordinator\.log/,
     );
+  });
+
+  it('restarts a node on its port once another process lets go of it; stops every process even when one stop fails', async () => {
+    const cluster = await startCluster({ datanodes: 2, name: 'tc-ports' });
+    const failing = cluster.datanodes[1]!.process;
+    const realStop = failing.stop;
+    try {
+      const node = cluster.datanodes[0]!;
+      const { address } = node;
+      await node.kill();
+      // Another process holds the node's port for a while: the restart keeps trying until it is free.
+      const squatter = createServer();
+      await new Promise<void>((resolve, reject) => {
+        squatter.once('error', reject);
+        squatter.listen(Number(address.slice(address.lastIndexOf(':') + 1)), '127.0.0.1', resolve);
+      });
+      const restarted = node.restart().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      try {
+        expect(await eventually(async () => addressInUse(await readFile(node.logFile, 'utf8')), 30_000)).toBe(true);
+      } finally {
+        await new Promise<void>((resolve) => squatter.close(() => resolve()));
+      }
+      expect(await restarted).toBeUndefined();
+      expect(node.address).toBe(address);
+      await cluster.waitForHealthy();
+
+      // One stop fails: the other processes are stopped all the same, and a second stop() ends the last one.
+      failing.stop = () => Promise.reject(new Error('stop failed on purpose'));
+      await expect(cluster.stop()).rejects.toMatchObject({ errors: [expect.objectContaining({ message: 'stop failed on purpose' })] });
+      expect([cluster.coordinator.process.running, node.process.running, failing.running]).toEqual([false, false, true]);
+      failing.stop = realStop;
+      await cluster.stop();
+      expect(failing.running).toBe(false);
+    } finally {
+      failing.stop = realStop;
+      await cluster.stop();
+    }
   });
 });

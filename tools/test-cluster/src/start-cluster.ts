@@ -86,17 +86,36 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
   let etcd: EtcdServer | undefined;
   let coordinator: CoordinatorProcess | undefined;
   const processes: DatanodeProcess[] = [];
-  let stopped = false;
+  let stopping: Promise<void> | undefined;
 
-  async function stop(): Promise<void> {
-    if (stopped) return;
-    stopped = true;
+  /** Every step runs even when one before it failed; a call after a failed one tries again. */
+  function stop(): Promise<void> {
+    stopping ??= stopAll().catch((err: unknown) => {
+      stopping = undefined;
+      throw err;
+    });
+    return stopping;
+  }
+
+  async function stopAll(): Promise<void> {
+    const failures: unknown[] = [];
+    const settle = async (steps: Array<Promise<unknown> | undefined>) => {
+      for (const r of await Promise.allSettled(steps)) if (r.status === 'rejected') failures.push(r.reason);
+    };
     // Datanodes first (they finish or cancel their writes), then the metadata
-    // side; a paused node is resumed so that it can exit on SIGTERM.
-    await Promise.all(processes.map(async (p) => (await p.resume(), await p.stop())));
-    await coordinator?.stop();
-    await etcd?.stop();
-    await Promise.all([...processes.map((p) => p.dataDir), coordinator?.dataDir, etcd?.dataDir].filter((d) => d !== undefined).map((d) => rm(d, { recursive: true, force: true })));
+    // side; a paused node is resumed so that it can exit on SIGTERM (if that
+    // fails, stop() still ends it with SIGKILL after its grace period).
+    await settle(processes.map(async (p) => {
+      try {
+        await p.resume();
+      } finally {
+        await p.stop();
+      }
+    }));
+    await settle([coordinator?.stop()]);
+    await settle([etcd?.stop()]);
+    await settle([...processes.map((p) => p.dataDir), coordinator?.dataDir, etcd?.dataDir].filter((d) => d !== undefined).map((d) => rm(d, { recursive: true, force: true })));
+    if (failures.length > 0) throw new AggregateError(failures, `stopping the cluster failed: ${failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; ')}`);
   }
 
   try {
@@ -140,9 +159,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
     await cluster.waitForHealthy();
     return cluster;
   } catch (err) {
-    await stop();
+    // The start's failure is the one to report; a failed cleanup is added to it, not put in its place.
+    const stopFailure = await stop().then(
+      () => '',
+      (e: unknown) => `\n(and ${e instanceof Error ? e.message : String(e)})`,
+    );
     const message = err instanceof Error ? err.message : String(err);
-    throw new Error(`startCluster failed: ${message}\nlogs: ${logFiles.join(', ')}`, { cause: err });
+    throw new Error(`startCluster failed: ${message}\nlogs: ${logFiles.join(', ')}${stopFailure}`, { cause: err });
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ManagedProcess } from './managed-process.js';
+import { ManagedProcess, addressInUse } from './managed-process.js';
 
 export interface StartEtcdOptions {
   /** Default: a new temp directory, removed again by stop(). Reuse one to restart etcd on its data. */
@@ -38,10 +38,38 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
   const name = options.name ?? 'etcd';
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), `dfs-${name}-`)));
-  const [clientPort, peerPort] = await freePorts(2);
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const proc = new ManagedProcess<true>({
+  // freePorts() closes its listeners before etcd binds: another process may
+  // take a port in between. Such a start is tried again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    const [clientPort, peerPort] = await freePorts(2);
+    const clientUrl = `http://127.0.0.1:${clientPort}`;
+    const proc = etcdProcess(command, name, dataDir, clientUrl, `http://127.0.0.1:${peerPort}`, options);
+    try {
+      await proc.start();
+      // A restart (process.restart()) keeps these ports: tried again a few times while one is taken.
+      proc.options.retryStart = { when: addressInUse, attempts: 5, delayMs: 500 };
+    } catch (err) {
+      if (attempt < PORT_ATTEMPTS && addressInUse(await proc.startLog())) continue;
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
+      throw err;
+    }
+    return {
+      endpoint: clientUrl,
+      dataDir,
+      process: proc,
+      async stop() {
+        await proc.stop();
+        if (ownDir) await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+/** Starts of startEtcd, each on fresh ports, while the ports turn out to be taken. */
+const PORT_ATTEMPTS = 5;
+
+function etcdProcess(command: string, name: string, dataDir: string, clientUrl: string, peerUrl: string, options: StartEtcdOptions): ManagedProcess<true> {
+  return new ManagedProcess<true>({
     name,
     script: '',
     command,
@@ -65,21 +93,6 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
       return msg.startsWith('serving client traffic') || msg.startsWith('serving insecure client requests') ? true : undefined;
     },
   });
-  try {
-    await proc.start();
-  } catch (err) {
-    if (ownDir) await rm(dataDir, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    endpoint: clientUrl,
-    dataDir,
-    process: proc,
-    async stop() {
-      await proc.stop();
-      if (ownDir) await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Ports the kernel hands out for port 0; all listeners stay open until every port is known, so they differ. */

@@ -30,10 +30,11 @@ export function useCliCluster(name: string, options: Omit<StartClusterOptions, '
     cluster = await startCluster({ ...options, name: `cli-${name}` });
   });
   afterAll(async () => {
-    await killAllDfs();
-    await cluster?.stop();
-    await stopAllProcesses();
-    if (work) await rm(work, { recursive: true, force: true });
+    // Every step runs even when one before it fails, so a failed stop leaves no process or directory behind.
+    const steps = [killAllDfs, () => cluster?.stop(), stopAllProcesses, () => (work ? rm(work, { recursive: true, force: true }) : undefined)];
+    const failures: unknown[] = [];
+    for (const step of steps) await Promise.resolve(step()).catch((err: unknown) => failures.push(err));
+    if (failures.length > 0) throw failures[0];
   });
   return {
     dfs: (args, options = {}) => runDfs(args, { cwd: work, ...options, env: { DFS_COORDINATOR: cluster!.coordinator.address, HOME: work, ...options.env } }),
