@@ -154,6 +154,38 @@ describe('ChunkHealer', () => {
     expect(replicas.holdersOf(chunks[0]!.chunkId).sort()).toEqual(['n1', 'n2', 'n3']);
   });
 
+  it('ends a trim the node never confirms (its delete failed) after 10 min, so the copy it still reports is trimmed again', async () => {
+    await cluster({ n1: '', n2: '', n3: '', n4: '' });
+    const { chunks } = await commit('/e', [['n1', 'n2', 'n3', 'n4']]);
+    const id = chunks[0]!.chunkId;
+    const h = healer();
+    await h.check([id]);
+    expect(copiesAndDeletes(h)).toEqual([['n4', 'delete', id]]);
+    // n4 fetched the delete, which failed there (EIO): no confirmation comes. Its reports still list the copy.
+    replicas.add('n4', id);
+    now += 5 * 60_000;
+    await h.schedule();
+    await h.check([id]);
+    expect(copiesAndDeletes(h)).toEqual([]); // still pending: no second trim
+    now += 6 * 60_000;
+    await h.schedule();
+    await h.check([id]);
+    expect(copiesAndDeletes(h)).toEqual([['n4', 'delete', id]]);
+  });
+
+  it('drops the unsent delete of an expired trim, so it cannot run after the chunk is trimmed elsewhere', async () => {
+    await cluster({ n1: '', n2: '', n3: '', n4: '' });
+    const { chunks } = await commit('/u', [['n1', 'n2', 'n3', 'n4']]);
+    const id = chunks[0]!.chunkId;
+    const h = healer();
+    await h.check([id]);
+    // n4 never fetches its commands for 11 min (yet is not declared dead: its heartbeats fail before the answer).
+    now += 11 * 60_000;
+    await h.schedule();
+    expect(copiesAndDeletes(h)).toEqual([]);
+    expect(replicas.holdersOf(id).sort()).toEqual(['n1', 'n2', 'n3']);
+  });
+
   it('trims a surplus copy from a zone that holds two, not the fullest node, so the copies keep every zone', async () => {
     // n4 (zone b) has the least free space, but the only copy in zone b.
     await cluster({ n1: 'a', n2: 'c', n3: 'c', n4: 'b' });

@@ -14,6 +14,7 @@ import type { FileRecord, MetadataStore, NodeRecord } from '@dfs/metadata';
 import { DfsError, NodeCommandSchema, type CopyOutcome, type NodeCommand } from '@dfs/proto';
 import type { Logger } from 'pino';
 import { EventLoopPacer } from './event-loop-pacer.js';
+import { NodeCommands } from './node-commands.js';
 import { PendingTrims } from './pending-trims.js';
 import type { ReplicaMap } from './replica-map.js';
 import { trimVictims } from './trim-victims.js';
@@ -23,6 +24,8 @@ export interface ChunkHealerOptions {
   maxCopiesPerNode?: number;
   /** A copy without an outcome after this long is written off and retried elsewhere. Default 2 min. */
   copyTimeoutMs?: number;
+  /** A trim the node has not confirmed after this long ends, its unsent delete dropped (see PendingTrims.expire). Default 10 min. */
+  trimTimeoutMs?: number;
   /** Whether every live node has reported its chunks: surplus copies are trimmed only then. */
   viewComplete?: () => boolean;
   now?: () => number;
@@ -73,7 +76,7 @@ export class ChunkHealer {
    */
   private readonly unchecked = new Set<string>();
   private rechecking = false;
-  private readonly commands = new Map<string, NodeCommand[]>();
+  private readonly commands = new NodeCommands();
   /** Copies being trimmed: reports must not add them back; confirmed removals end them. */
   readonly trims = new PendingTrims();
   private readonly now: () => number;
@@ -169,12 +172,19 @@ export class ChunkHealer {
    * chunks evaluated again instead.
    */
   nodeGone(nodeId: string): void {
-    const dropped = new Set(this.trims.dropNode(nodeId));
-    const queued = this.commands.get(nodeId);
-    if (dropped.size === 0 || !queued) return;
-    const kept = queued.filter((c) => !(c.command.case === 'deleteChunks' && c.command.value.chunkIds.every((id) => dropped.has(id))));
-    if (kept.length > 0) this.commands.set(nodeId, kept);
-    else this.commands.delete(nodeId);
+    this.commands.dropDeletes(nodeId, new Set(this.trims.dropNode(nodeId)));
+  }
+
+  /** Trims never confirmed end (PendingTrims.expire); their unsent deletes go, as in nodeGone. */
+  private expireTrims(now: number): void {
+    const byNode = new Map<string, Set<string>>();
+    for (const { nodeId, chunkId } of this.trims.expire(now - (this.options.trimTimeoutMs ?? 600_000))) {
+      this.logger.warn({ nodeId, chunkId }, 'a trimmed copy was not confirmed removed in time; counted again if the node still reports it');
+      let ids = byNode.get(nodeId);
+      if (!ids) byNode.set(nodeId, (ids = new Set()));
+      ids.add(chunkId);
+    }
+    for (const [nodeId, ids] of byNode) this.commands.dropDeletes(nodeId, ids);
   }
 
   /** A node found corrupt copies (and quarantined them): they are gone from it. */
@@ -210,6 +220,7 @@ export class ChunkHealer {
    */
   async schedule(): Promise<void> {
     const now = this.now();
+    this.expireTrims(now);
     const max = this.options.maxCopiesPerNode ?? 2;
     for (const [chunkId, copy] of this.inFlight) {
       if (now - copy.startedAt < (this.options.copyTimeoutMs ?? 120_000)) continue;
@@ -250,7 +261,7 @@ export class ChunkHealer {
         asSource.set(source.nodeId, (asSource.get(source.nodeId) ?? 0) + 1);
         asTarget.set(target.nodeId, (asTarget.get(target.nodeId) ?? 0) + 1);
         this.inFlight.set(want.chunkId, { source: source.nodeId, target: target.nodeId, startedAt: this.now() });
-        this.send(source.nodeId, create(NodeCommandSchema, { command: { case: 'copyChunk', value: { chunkId: want.chunkId, target: { nodeId: target.nodeId, address: target.address } } } }));
+        this.commands.send(source.nodeId, create(NodeCommandSchema, { command: { case: 'copyChunk', value: { chunkId: want.chunkId, target: { nodeId: target.nodeId, address: target.address } } } }));
         if (!slotsLeft()) return;
       }
     }
@@ -258,9 +269,7 @@ export class ChunkHealer {
 
   /** Commands for a node's heartbeat, taken off its queue. */
   commandsFor(nodeId: string): NodeCommand[] {
-    const list = this.commands.get(nodeId) ?? [];
-    this.commands.delete(nodeId);
-    return list;
+    return this.commands.take(nodeId);
   }
 
   counts(): HealthCounts {
@@ -344,9 +353,9 @@ export class ChunkHealer {
     const healthy = holders.filter((n) => n.state === 'healthy');
     if (healthy.length <= replication) return;
     for (const n of trimVictims(healthy, holders.filter((h) => COUNTS_TOWARD_R.has(h.state)), healthy.length - replication)) {
-      this.trims.add(n.nodeId, chunkId);
+      this.trims.add(n.nodeId, chunkId, this.now());
       this.replicas.remove(n.nodeId, chunkId);
-      this.send(n.nodeId, create(NodeCommandSchema, { command: { case: 'deleteChunks', value: { chunkIds: [chunkId] } } }));
+      this.commands.send(n.nodeId, create(NodeCommandSchema, { command: { case: 'deleteChunks', value: { chunkIds: [chunkId] } } }));
       this.logger.info({ chunkId, nodeId: n.nodeId }, 'trimming a surplus copy');
     }
   }
@@ -387,11 +396,5 @@ export class ChunkHealer {
     this.wants.delete(chunkId);
     this.missing.delete(chunkId);
     this.corrupt.delete(chunkId);
-  }
-
-  private send(nodeId: string, command: NodeCommand): void {
-    const list = this.commands.get(nodeId);
-    if (list) list.push(command);
-    else this.commands.set(nodeId, [command]);
   }
 }
