@@ -95,12 +95,14 @@ describe('describeError', () => {
     expect(describeError(errno('EEXIST', "EEXIST: file already exists, open 'x'", { syscall: 'open', path: 'x' }), context).exitCode).toBe(ExitCode.AlreadyExists);
   });
 
-  it('a file that changed during the transfer is exit 1 (run it again), not 5 (wrong kind)', () => {
-    const uploaded = dfsError('FailedPrecondition', 'local file a.bin changed while it was being uploaded (size or modification time); upload it again');
+  it('a file that changed during the transfer (by its reason, not its wording) is exit 1 (run it again), not 5 (wrong kind)', () => {
+    const uploaded = dfsError('FailedPrecondition', 'local file a.bin changed while it was being uploaded (size or modification time); upload it again', undefined, 'SOURCE_CHANGED');
     expect(describeError(uploaded, context)).toEqual({ message: uploaded.message, exitCode: ExitCode.Error });
-    const read = dfsError('FailedPrecondition', '/docs/r.pdf was replaced, moved or deleted while it was being read');
+    const read = dfsError('FailedPrecondition', '/docs/r.pdf was replaced, moved or deleted while it was being read', undefined, 'VERSION_GONE');
     expect(describeError(read, context)).toEqual({ message: '/docs/r.pdf was replaced, moved or deleted while it was being read: run the command again', exitCode: ExitCode.Error });
     expect(describeError(dfsError('FailedPrecondition', '/a is a file, not a directory'), context).exitCode).toBe(ExitCode.WrongKind);
+    // The same words without the reason are not taken for it.
+    expect(describeError(dfsError('FailedPrecondition', '/p changed while it was being read'), context).exitCode).toBe(ExitCode.WrongKind);
   });
 
   it('reports a bad config file with exit 78 and every problem on one line', () => {

@@ -98,14 +98,14 @@ function describeLocalError(err: Error): ErrorReport | undefined {
   return undefined;
 }
 
-/** "local file changed while it was being uploaded" and "replaced, moved or deleted while it was being read": nothing wrong with the command; running it again may work. */
-const CHANGED_MEANWHILE = /changed while it was being (uploaded|read)|replaced, moved or deleted while it was being read/;
+/** A file changed under the transfer (the local source, or the remote file read): nothing wrong with the command; running it again may work. */
+const CHANGED_MEANWHILE: ReadonlySet<string | undefined> = new Set(['SOURCE_CHANGED', 'VERSION_GONE']);
 
 function describeDfsError(err: DfsError, context: ErrorContext): ErrorReport {
   // The SDK speaks of its `overwrite` option; here it is a flag.
   const message = oneLine(err.message).replace(/\bpass overwrite\b/, 'pass --overwrite');
   // FailedPrecondition means "wrong kind" (5) except when a file changed under the transfer: that is exit 1, and worth running again.
-  if (err.code === 'FailedPrecondition' && CHANGED_MEANWHILE.test(message)) {
+  if (err.code === 'FailedPrecondition' && CHANGED_MEANWHILE.has(err.reason)) {
     const advice = /\bagain\b/.test(message) ? '' : ': run the command again';
     return { message: `${message}${advice}`, exitCode: ExitCode.Error };
   }

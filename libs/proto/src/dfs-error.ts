@@ -21,7 +21,11 @@ export type DfsErrorReason =
   | 'DISK_FULL'
   | 'TRUNCATED_STREAM'
   | 'BAD_PATH'
-  | 'CONFIG';
+  | 'CONFIG'
+  // The local file (or buffer) being uploaded changed meanwhile: nothing is wrong with the request, send it again.
+  | 'SOURCE_CHANGED'
+  // The remote file being read was replaced, moved or deleted meanwhile: read it again.
+  | 'VERSION_GONE';
 
 export const REASON_METADATA_KEY = 'dfs-reason';
 

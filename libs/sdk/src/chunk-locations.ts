@@ -52,5 +52,5 @@ async function versionPage(ctx: ClientContext, file: FileVersion, fromIndex: num
 }
 
 function versionGone(file: FileVersion, cause?: unknown): WireError {
-  return new WireError(Code.FailedPrecondition, `${file.path} was replaced, moved or deleted while it was being read; read it again`, { cause });
+  return new WireError(Code.FailedPrecondition, `${file.path} was replaced, moved or deleted while it was being read; read it again`, { cause, reason: 'VERSION_GONE' });
 }

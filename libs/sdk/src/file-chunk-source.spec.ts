@@ -1,5 +1,6 @@
 import { promises as fsPromises } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Code } from '@dfs/proto';
 import { openFileChunkSource } from './file-chunk-source.js';
@@ -27,6 +28,38 @@ describe('openFileChunkSource', () => {
       expect(handle).toBeDefined();
       // A closed FileHandle has no descriptor.
       expect(handle!.fd).toBe(-1);
+    } finally {
+      await scratch.cleanup();
+    }
+  });
+
+  // A file written to while it uploads: the upload fails with a reason the
+  // CLI and applications can tell from a wrong request (run it again).
+  it.each([
+    ['grows after it was read (finish sees another size)', 'append'],
+    ['shrinks while it is read', 'truncate'],
+  ])('fails with FailedPrecondition SOURCE_CHANGED when the file %s', async (_what, how) => {
+    const scratch = await scratchDir();
+    try {
+      const path = join(scratch.dir, 'live.bin');
+      await fsPromises.writeFile(path, Buffer.alloc(3 * 1024, 7));
+      const source = await openFileChunkSource(path);
+      try {
+        const read = async () => {
+          for await (const chunk of source.chunks(1024, createHash('sha256'), new AbortController().signal)) {
+            if (how === 'truncate' && chunk.index === 0) await fsPromises.truncate(path, 1024);
+          }
+        };
+        if (how === 'truncate') {
+          await expect(read()).rejects.toMatchObject({ code: Code.FailedPrecondition, reason: 'SOURCE_CHANGED' });
+        } else {
+          await read();
+          await fsPromises.appendFile(path, 'more');
+          await expect(source.finish()).rejects.toMatchObject({ code: Code.FailedPrecondition, reason: 'SOURCE_CHANGED' });
+        }
+      } finally {
+        await source.close();
+      }
     } finally {
       await scratch.cleanup();
     }

@@ -45,7 +45,7 @@ export async function openFileChunkSource(path: string): Promise<ChunkSource> {
       for (let pos = offset; pos < offset + length; ) {
         signal.throwIfAborted();
         const { bytesRead: n } = await fh.read(buffer, 0, Math.min(buffer.length, offset + length - pos), pos);
-        if (n === 0) throw new WireError(Code.FailedPrecondition, `${what} shrank while it was being uploaded; upload it again`);
+        if (n === 0) throw new WireError(Code.FailedPrecondition, `${what} shrank while it was being uploaded; upload it again`, { reason: 'SOURCE_CHANGED' });
         const piece = buffer.subarray(0, n);
         hasher.update(piece);
         fileHash.update(piece);
@@ -73,7 +73,9 @@ export async function openFileChunkSource(path: string): Promise<ChunkSource> {
     async finish() {
       const after = await fh.stat();
       if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-        throw new WireError(Code.FailedPrecondition, `${what} changed while it was being uploaded (size or modification time); upload it again`);
+        throw new WireError(Code.FailedPrecondition, `${what} changed while it was being uploaded (size or modification time); upload it again`, {
+          reason: 'SOURCE_CHANGED',
+        });
       }
     },
     close: () => fh.close(),

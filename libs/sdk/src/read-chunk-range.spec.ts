@@ -60,7 +60,7 @@ describe('readChunkRange, when no listed replica has the chunk', () => {
   it('fails with FailedPrecondition when the version is gone: another at the path, or none', async () => {
     for (const answer of [new WireError(Code.FailedPrecondition, '/f changed'), new WireError(Code.NotFound, '/f does not exist')]) {
       const { ctx, getFileCalls } = fakeContext({ a: notFound(), b: notFound() }, () => Promise.reject(answer));
-      expect(await readError(ctx)).toMatchObject({ code: Code.FailedPrecondition, rawMessage: '/f was replaced, moved or deleted while it was being read; read it again' });
+      expect(await readError(ctx)).toMatchObject({ code: Code.FailedPrecondition, reason: 'VERSION_GONE', rawMessage: '/f was replaced, moved or deleted while it was being read; read it again' });
       expect(getFileCalls).toEqual([expect.objectContaining({ path: '/f', fileId: 'v1', fromIndex: 1, maxChunks: 1 })]);
     }
   });

@@ -17,7 +17,9 @@ export async function* readFileRange(fh: FileHandle, start: number, size: number
     while (filled < want) {
       const { bytesRead } = await fh.read(buffer, filled, want - filled, pos + filled);
       if (bytesRead === 0) {
-        throw new WireError(Code.FailedPrecondition, `${what} ended at byte ${pos + filled}, before ${end}: it changed while it was being uploaded; upload it again`);
+        throw new WireError(Code.FailedPrecondition, `${what} ended at byte ${pos + filled}, before ${end}: it changed while it was being uploaded; upload it again`, {
+          reason: 'SOURCE_CHANGED',
+        });
       }
       filled += bytesRead;
     }

@@ -69,7 +69,7 @@ describe.each([
       await change(path);
       await collected(old);
     });
-    expect(error).toMatchObject({ name: 'DfsError', code: 'FailedPrecondition', message: `${path} was replaced, moved or deleted while it was being read; read it again` });
+    expect(error).toMatchObject({ name: 'DfsError', code: 'FailedPrecondition', reason: 'VERSION_GONE', message: `${path} was replaced, moved or deleted while it was being read; read it again` });
     // The bytes before the failure were the old version's, and the failure came before its end.
     expect(bytes.length).toBeLessThan(SIZE / 2);
     expect(bytes.equals(data.subarray(0, bytes.length))).toBe(true);

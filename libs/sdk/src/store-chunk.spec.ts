@@ -120,7 +120,7 @@ describe('storeChunk, when the datanodes find other bytes than the checksum says
         let reads = 0;
         const w = await writeContext(1, SMALL);
         const stored = storeChunk(w, { ...body, read: (frameSize, signal) => (reads++, body.read(frameSize, signal)) }, new AbortController().signal);
-        await expect(stored).rejects.toMatchObject({ code: Code.FailedPrecondition, message: expect.stringContaining(`local file ${path} changed while it was being uploaded`) });
+        await expect(stored).rejects.toMatchObject({ code: Code.FailedPrecondition, reason: 'SOURCE_CHANGED', message: expect.stringContaining(`local file ${path} changed while it was being uploaded`) });
         // One write, one read to check the source: not five writes, each blaming another node.
         expect(reads).toBe(2);
         expect([...w.failedNodes]).toEqual([]);

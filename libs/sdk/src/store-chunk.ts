@@ -121,7 +121,7 @@ async function checkSourceUnchanged(body: ChunkBody, signal: AbortSignal, mismat
     throw new WireError(
       Code.FailedPrecondition,
       `${body.origin} changed while it was being uploaded (chunk ${body.index}, bytes ${body.offset} to ${body.offset + body.size}, no longer has the bytes it was hashed with); upload it again once it is no longer being written`,
-      { cause: mismatch },
+      { cause: mismatch, reason: 'SOURCE_CHANGED' },
     );
   }
 }
