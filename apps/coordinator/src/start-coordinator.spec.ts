@@ -63,3 +63,28 @@ describe('coordinator request size', () => {
     expect(await codeOf(client().listNodes({}))).toBe('ok');
   });
 });
+
+describe('coordinator stalls', () => {
+  it('does not declare nodes dead for silence while its own event loop was blocked', async () => {
+    // Timings of a test cluster: beats every 200 ms, suspect after 600 ms, dead after 1.5 s.
+    const config = coordinatorConfigSchema.parse({ port: 0, metadata: { backend: 'memory' }, membership: { heartbeatIntervalMs: 200, suspectAfterMs: 600, deadAfterMs: 1_500 } });
+    const stalled = await startCoordinator(config, pino({ level: 'silent' }));
+    try {
+      const c = pool.client(CoordinatorService, stalled.address);
+      const stats = { capacityBytes: 1n << 30n, usedBytes: 0n, freeBytes: 1n << 30n, chunkCount: 0n, activeTransfers: 0 };
+      await c.registerNode({ nodeId: 'n1', address: '127.0.0.1:1', zone: '', stats });
+      await c.heartbeat({ nodeId: 'n1', stats });
+      // A synchronous job holds the thread past deadAfterMs (a huge transaction, a long GC).
+      const until = performance.now() + 2_500;
+      while (performance.now() < until) {
+        // blocked: the node's beats wait in the socket
+      }
+      // The next beat is read only after the membership tick's overdue timer has run.
+      const beat = await c.heartbeat({ nodeId: 'n1', stats });
+      expect(beat.reregister).toBe(false);
+      expect(stalled.membership.node('n1')?.state).toBe('healthy');
+    } finally {
+      await stalled.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { createMembership, type Membership } from '@dfs/cluster';
+import { StallMeter, createMembership, type Membership } from '@dfs/cluster';
 import { serveHttp2 } from '@dfs/client-pool';
 import { createMetadataStore, type MetadataStore } from '@dfs/metadata';
 import { CoordinatorService } from '@dfs/proto';
@@ -28,8 +28,15 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
   const store = await createMetadataStore(
     m.backend === 'etcd' ? { backend: 'etcd', endpoints: m.etcdEndpoints, prefix: m.etcdPrefix } : m.backend === 'embedded' ? { backend: 'embedded', dataDir: config.dataDir } : { backend: 'memory' },
   );
+  // A blocked event loop (a huge transaction, a GC pause) hears no heartbeats: not the nodes' fault.
+  const stalls = new StallMeter();
   const membership = createMembership({
     store,
+    stalledMs: () => {
+      const ms = stalls.take();
+      if (ms > 0) logger.warn({ stalledMs: Math.round(ms) }, 'the coordinator was unresponsive; node silence in that time is not counted');
+      return ms;
+    },
     heartbeatIntervalMs: config.membership.heartbeatIntervalMs,
     suspectAfterMs: config.membership.suspectAfterMs,
     deadAfterMs: config.membership.deadAfterMs,
@@ -99,6 +106,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
     close: () =>
       (closing ??= (async () => {
         loops.forEach((stop) => stop());
+        stalls.close();
         await listener.close();
         await membership.flush();
         await store.close();

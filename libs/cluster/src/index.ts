@@ -10,3 +10,4 @@ export { placeChunks, placementReserveBytes, tryPlaceChunk, type PlacementOption
 export type { NodeStats } from './node-stats.js';
 export type { MembershipStore, NodeRecord, NodeState } from './membership-store.js';
 export { createMemoryMembershipStore } from './memory-membership-store.js';
+export { StallMeter } from './stall-meter.js';

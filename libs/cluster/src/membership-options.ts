@@ -20,6 +20,12 @@ export interface MembershipOptions {
   statsPersistIntervalMs: number;
   /** Called when writing a record fails in the background; the write is retried on the next tick. Default: ignore. */
   onPersistError: (error: DfsError, nodeId: string) => void;
+  /**
+   * Milliseconds this process could not receive heartbeats since the last
+   * call (its event loop was blocked: see StallMeter). Not counted as the
+   * nodes' silence. Default: none measured.
+   */
+  stalledMs: () => number;
 }
 
 export type ResolvedMembershipOptions = MembershipOptions;
@@ -36,6 +42,7 @@ export function resolveMembershipOptions(options: Partial<MembershipOptions> & P
     deadAfterMs: options.deadAfterMs ?? 30_000,
     statsPersistIntervalMs: options.statsPersistIntervalMs ?? 30_000,
     onPersistError: options.onPersistError ?? (() => undefined),
+    stalledMs: options.stalledMs ?? (() => 0),
   };
   for (const key of ['heartbeatIntervalMs', 'suspectAfterMs', 'deadAfterMs'] as const) {
     const value = resolved[key];

@@ -118,6 +118,25 @@ describe('heartbeat and tick: the state machine', () => {
     expect(await membership.tick()).toMatchObject([{ from: 'healthy', to: 'dead' }]);
   });
 
+  it('does not count time the coordinator itself was stalled as the nodes\' silence', async () => {
+    const clock = fakeClock();
+    const stalls: number[] = [];
+    const membership = createMembership({ store: createMemoryMembershipStore(), clock: clock.now, stalledMs: () => stalls.shift() ?? 0 });
+    await registerAll(membership, ['a', 'b']);
+    clock.advance(3_000);
+    await membership.heartbeat('a', stats(), 0); // a beats 3 s after b's last word
+    // Then the loop is blocked for 40 s: nobody's beats are read. The tick right after it knows.
+    clock.advance(40_000);
+    stalls.push(40_000);
+    expect(await membership.tick()).toEqual([]);
+    // Silence outside the stall still counts: b's 3 s before it, and what follows.
+    clock.advance(3_000);
+    expect(await membership.tick()).toMatchObject([{ nodeId: 'b', from: 'healthy', to: 'suspect', silentMs: 6_000 }]);
+    // Nodes that really stopped go dead, later by the stall.
+    clock.advance(24_000);
+    expect((await membership.tick()).map((t) => [t.nodeId, t.to])).toEqual([['a', 'suspect'], ['b', 'dead']]);
+  });
+
   it('brings a suspect node back to healthy on its next heartbeat, with a new version', async () => {
     const { membership, clock } = setup();
     await registerAll(membership, ['a', 'b']);

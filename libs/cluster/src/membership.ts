@@ -218,12 +218,22 @@ export class Membership {
   /**
    * Applies the timeouts: healthy → suspect after suspectAfterMs without a
    * heartbeat, → dead after deadAfterMs (counted from the last heartbeat, so
-   * a stalled tick can go straight from healthy to dead); draining and drained
+   * a late tick can go straight from healthy to dead); draining and drained
    * nodes go dead after deadAfterMs. A node is suspect at exactly
-   * suspectAfterMs of silence. Also retries writes that failed before.
+   * suspectAfterMs of silence. Time this process was stalled (stalledMs) is
+   * not the nodes' silence: their beats were waiting for us, and after a
+   * long block the tick's timer runs before they are read, so without this a
+   * 30 s stall would declare every node dead and start re-replicating all
+   * their chunks. Also retries writes that failed before.
    */
   async tick(): Promise<NodeTransition[]> {
     const now = this.clock();
+    const stalled = this.options.stalledMs();
+    if (stalled > 0) {
+      for (const { record } of this.entries.values()) {
+        if (record.state !== 'dead') record.lastHeartbeat = new Date(Math.min(now, record.lastHeartbeat.getTime() + stalled));
+      }
+    }
     const transitions: NodeTransition[] = [];
     const toWrite: Entry[] = [];
     const changed = new Set<Entry>();
