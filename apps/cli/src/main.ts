@@ -10,6 +10,7 @@ import Get from './commands/get.js';
 import Ls from './commands/ls.js';
 import Mv from './commands/mv.js';
 import NodeDrain from './commands/node/drain.js';
+import NodeUndrain from './commands/node/undrain.js';
 import Nodes from './commands/nodes.js';
 import Put from './commands/put.js';
 import Rm from './commands/rm.js';
@@ -29,6 +30,7 @@ export const COMMANDS = {
   ls: Ls,
   mv: Mv,
   'node:drain': NodeDrain,
+  'node:undrain': NodeUndrain,
   nodes: Nodes,
   put: Put,
   rm: Rm,

@@ -5,7 +5,7 @@
 import { createMembership, createMemoryMembershipStore, type Membership } from '@dfs/cluster';
 import { createMetadataStore, type ChunkRef, type FileRecord, type ListOptions, type ListPage, type MetadataStore } from '@dfs/metadata';
 import { commitUpload } from '@dfs/metadata/testing';
-import { newChunkId } from '@dfs/proto';
+import { Code, newChunkId } from '@dfs/proto';
 import pino from 'pino';
 import { Healing } from './healing.js';
 
@@ -170,6 +170,34 @@ describe('Trimming a surplus copy', () => {
     await ticks(healing);
     expect(deletes(healing)).toHaveLength(1);
     expect(healing.replicas.holdersOf(id)).toHaveLength(3);
+  });
+});
+
+describe('Calling off a drain', () => {
+  it('makes the node healthy again and trims the copy made meanwhile, one copy, not the node\'s', async () => {
+    const chunk = await commit('/u', ['n1', 'n2', 'n3'], 3);
+    const id = chunk.chunkId;
+    const healing = await scanned({ n1: [id], n2: [id], n3: [id] });
+    await healing.drain('n3');
+    await ticks(healing);
+    // The drain copies the chunk from a holder to n4, the only node without it.
+    const copy = ['n1', 'n2', 'n3'].flatMap((source) => healing.commandsFor(source).flatMap((c) => (c.command.case === 'copyChunk' ? [{ source, target: c.command.value.target!.nodeId }] : [])));
+    expect(copy).toEqual([expect.objectContaining({ target: 'n4' })]);
+    await healing.heartbeat(copy[0]!.source, [], [], [{ chunkId: id, targetNodeId: 'n4', ok: true, error: '' } as never]);
+    expect(healing.replicas.holdersOf(id).sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(deletes(healing)).toEqual([]);
+
+    await healing.undrain('n3');
+    expect(membership.node('n3')?.state).toBe('healthy');
+    // Four copies on healthy nodes for three wanted: one is trimmed (in the background).
+    await ticks(healing);
+    expect(deletes(healing)).toHaveLength(1);
+    expect(healing.replicas.holdersOf(id)).toHaveLength(3);
+    // Asking again, or for a node that is not draining, changes nothing.
+    await healing.undrain('n3');
+    await healing.undrain('n1');
+    expect(membership.nodes().map((n) => n.state)).toEqual(['healthy', 'healthy', 'healthy', 'healthy']);
+    await expect(healing.undrain('nobody')).rejects.toMatchObject({ code: Code.NotFound });
   });
 });
 

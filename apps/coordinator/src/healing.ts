@@ -178,6 +178,22 @@ export class Healing {
   }
 
   /**
+   * Calls off a drain (or clears the decision of a dead node that was
+   * draining). The node's copies count again: the copies made elsewhere
+   * meanwhile are surplus, and trimmed (in the background, as for a node
+   * that registers again). A no-op for a node that is not draining.
+   */
+  async undrain(nodeId: string): Promise<void> {
+    const state = this.membership.node(nodeId)?.state;
+    if (state !== undefined && state !== 'draining' && state !== 'drained' && state !== 'dead') return;
+    const t = await this.membership.setAdminState(nodeId, 'healthy');
+    if (!t) return;
+    this.drainChecked.delete(nodeId);
+    this.logger.info({ nodeId }, 'drain called off: the node takes new chunks again');
+    void this.healer.check(this.replicas.chunksOn(nodeId)).catch((err: unknown) => this.logger.warn({ nodeId, err: DfsError.from(err).rawMessage }, "checking an undrained node's chunks failed"));
+  }
+
+  /**
    * Where a chunk can be read: the copies reported, then those recorded at
    * commit on nodes that have not reported since this coordinator started (a
    * node that has reported is known exactly: it lost or quarantined the rest).

@@ -110,6 +110,11 @@ export function membershipHandlers(
       await healing.drain(req.nodeId);
       return { node: nodeInfo(membership.node(req.nodeId)!) };
     },
+
+    async undrainNode(req) {
+      await healing.undrain(req.nodeId);
+      return { node: nodeInfo(membership.node(req.nodeId)!) };
+    },
   };
 }
 

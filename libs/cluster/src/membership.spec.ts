@@ -334,6 +334,23 @@ describe('draining nodes', () => {
     expect(await membership.setAdminState('a', 'healthy')).toMatchObject({ from: 'drained', to: 'healthy' });
     expect(membership.live().map((n) => n.nodeId)).toEqual(['a', 'b']);
   });
+
+  it('can have the drain of a dead node called off: it stays dead, and comes back healthy, also after a restart', async () => {
+    const { membership, clock, store } = setup();
+    await registerAll(membership, ['a', 'b']);
+    await membership.setAdminState('a', 'draining');
+    clock.advance(30_000);
+    await membership.heartbeat('b', stats(), 0);
+    expect(await membership.tick()).toMatchObject([{ nodeId: 'a', to: 'dead' }]);
+    await expectCode(membership.setAdminState('a', 'drained'), Code.FailedPrecondition, /dead/);
+    expect(await membership.setAdminState('a', 'healthy')).toBeUndefined();
+    expect(membership.node('a')?.state).toBe('dead');
+    await membership.flush();
+    expect((await store.getNode('a'))?.adminState).toBeUndefined();
+    const restarted = createMembership({ store, clock: clock.now });
+    await restarted.load();
+    expect((await restarted.register({ nodeId: 'a', address: 'a:7001', stats: stats() })).state).toBe('healthy');
+  });
 });
 
 describe('store failures', () => {

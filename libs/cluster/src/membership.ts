@@ -262,13 +262,20 @@ export class Membership {
    * chunks, its chunks are copied elsewhere), `drained` (everything it holds
    * has enough copies elsewhere), or back to `healthy`. Persisted, apart
    * from liveness: survives re-registration, death and restarts (see
-   * AdminState). NotFound for an unknown node, FailedPrecondition for a dead
-   * one or a change that skips a step.
+   * AdminState). A dead node can only have its drain called off (`healthy`):
+   * it stays dead, and comes back healthy. NotFound for an unknown node,
+   * FailedPrecondition for draining a dead one or a change that skips a step.
    */
   async setAdminState(nodeId: string, to: 'draining' | 'drained' | 'healthy'): Promise<NodeTransition | undefined> {
     const entry = this.entries.get(nodeId);
     if (!entry) throw new DfsError(Code.NotFound, `node ${nodeId} is not known to this coordinator: check the id with ListNodes`);
     const from = entry.record.state;
+    if (from === 'dead' && to === 'healthy') {
+      if (entry.admin === undefined) return undefined;
+      entry.admin = undefined;
+      await this.persist(entry, true);
+      return undefined;
+    }
     if (from === to) return undefined;
     const allowed = to === 'draining' ? ['healthy', 'suspect', 'drained'] : to === 'drained' ? ['draining'] : ['draining', 'drained'];
     if (!allowed.includes(from)) {

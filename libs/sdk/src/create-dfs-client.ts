@@ -61,6 +61,11 @@ export function createDfsClient(options: DfsClientOptions): DfsClient {
         const request = { nodeId: checkNodeId(nodeId) };
         return toNodeInfo((await ctx.coordinator((c, o) => c.drainNode(request, o))).node!);
       }),
+    undrainNode: (nodeId) =>
+      run(async () => {
+        const request = { nodeId: checkNodeId(nodeId) };
+        return toNodeInfo((await ctx.coordinator((c, o) => c.undrainNode(request, o))).node!);
+      }),
     fsck: (path = '/') =>
       run(async () => {
         const request = { path: toDfsPath(path) };

@@ -190,6 +190,15 @@ export interface DfsClient {
    */
   drainNode(nodeId: string): Promise<NodeInfo>;
   /**
+   * Calls off a drain: a `draining` or `drained` node is `healthy` again,
+   * takes new chunks, and its copies count again (copies made elsewhere
+   * meanwhile are surplus and trimmed). A dead node that was draining keeps
+   * dead until it comes back, then healthy. Resolves with the node; for a
+   * node that is not draining, changes nothing.
+   * @throws DfsError NotFound (no such node), InvalidArgument (an empty id)
+   */
+  undrainNode(nodeId: string): Promise<NodeInfo>;
+  /**
    * Checks the health of every file at or below `path` (a file or a
    * directory; default `/`) from the copies the datanodes reported, and
    * lists the files that are not healthy. Read-only: it changes and repairs

@@ -82,6 +82,25 @@ describe('a healthy cluster of 4 datanodes (R=3), and draining one', () => {
     await expect(sdk.dfs.drainNode('no-such-node')).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/no-such-node/) });
   });
 
+  it('undrainNode: a drained node is healthy again, and the copies made while it drained are trimmed back to 3', async () => {
+    await expect(sdk.dfs.undrainNode('')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(sdk.dfs.undrainNode('no-such-node')).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/no-such-node/) });
+    const node = sdk.cluster.datanodes[0]!;
+    // A node that is not draining: nothing changes.
+    expect(await sdk.dfs.undrainNode(node.nodeId)).toMatchObject({ nodeId: node.nodeId, state: 'healthy' });
+    await sdk.dfs.drainNode(node.nodeId);
+    expect(await until(async () => (await stateOf(sdk.dfs, node)) === 'drained')).toBe(true);
+    expect(await sdk.dfs.undrainNode(node.nodeId)).toMatchObject({ nodeId: node.nodeId, state: 'healthy' });
+    // Its copies count again: every chunk had 3 elsewhere plus its own, and is trimmed to 3.
+    const threeEach = async () => {
+      for (const path of FILES) for (const chunk of await chunksOf(sdk.cluster, path)) if (chunk.replicas.length !== 3) return false;
+      return true;
+    };
+    expect(await until(threeEach)).toBe(true);
+    expect(await sdk.dfs.status()).toMatchObject({ nodesHealthy: 4, nodesDraining: 0, nodesDrained: 0, underReplicatedChunks: 0, missingChunks: 0 });
+    for (const [path, data] of contents) expect((await readAll(sdk.dfs.createReadStream(path))).equals(data)).toBe(true);
+  });
+
   it('drainNode: the node serves reads, turns drained with every chunk at 3 copies elsewhere, and stopping it leaves nothing under-replicated', async () => {
     // The node holding the most chunk copies.
     const copies = new Map<string, number>();

@@ -1,21 +1,13 @@
-import type { NodeInfo, NodeStateName } from '@dfs/sdk';
+import type { NodeStateName } from '@dfs/sdk';
 import { dfsError } from '../../test/dfs-error.js';
+import { fakeNode } from '../../test/fake-node.js';
 import { useFakeClient } from '../../test/sdk-module.js';
 import { runCommand } from '../../test/run-command.js';
 import NodeDrain from './drain.js';
 
 jest.mock('@dfs/sdk', () => jest.requireActual('../../test/sdk-module.js'));
 
-const node = (state: NodeStateName): NodeInfo => ({
-  nodeId: 'node-1',
-  address: '127.0.0.1:9101',
-  zone: '',
-  state,
-  capacityBytes: 100,
-  usedBytes: 10,
-  chunkCount: 4,
-  lastHeartbeat: new Date('2025-01-31T12:00:00Z'),
-});
+const node = fakeNode;
 
 describe('dfs node drain (output, --wait and exit codes, with a fake SDK client)', () => {
   const drainNode = jest.fn(async (_id: string) => node('draining'));
