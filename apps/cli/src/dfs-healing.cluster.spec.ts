@@ -57,6 +57,7 @@ describe('on a healthy cluster of 4 datanodes (R=3)', () => {
       corruptChunks: 0,
       queuedCopies: 0,
       copiesInFlight: 0,
+      uncheckedChunks: 0,
       viewComplete: true,
     });
   });

@@ -50,6 +50,7 @@ export function clusterStatusJson(s: ClusterStatus): Record<string, unknown> {
     corruptChunks: s.corruptChunks,
     queuedCopies: s.queuedCopies,
     copiesInFlight: s.copiesInFlight,
+    uncheckedChunks: s.uncheckedChunks,
     viewComplete: s.viewComplete,
     nodesDraining: s.nodesDraining,
     nodesDrained: s.nodesDrained,

@@ -56,6 +56,8 @@ export interface HealthCounts {
   corrupt: number;
   queued: number;
   inFlight: number;
+  /** Chunks whose files could not be looked up: health unknown, checked again (see recheck). */
+  unchecked: number;
 }
 
 const COUNTS_TOWARD_R = new Set(['healthy', 'suspect']);
@@ -280,7 +282,7 @@ export class ChunkHealer {
     let queued = 0;
     // A copy can still be in flight for a chunk no longer wanted (healed another way): not queued.
     for (const id of this.wants.keys()) if (!this.inFlight.has(id)) queued++;
-    return { underReplicated: this.wants.size, oneCopy, missing: this.missing.size, corrupt, queued, inFlight: this.inFlight.size };
+    return { underReplicated: this.wants.size, oneCopy, missing: this.missing.size, corrupt, queued, inFlight: this.inFlight.size, unchecked: this.unchecked.size };
   }
 
   /** Whether a chunk still waits for copies (or has none left to copy from). */

@@ -233,6 +233,22 @@ describe('A failed lookup while checking a draining node', () => {
     expect(healing.healer.isUnhealthy(chunk.chunkId)).toBe('under-replicated');
     expect(copiesOrdered(healing)).toEqual([chunk.chunkId]);
   });
+
+  it('counts the chunks it could not look up (ClusterStatus shows them) until a lookup succeeds', async () => {
+    const chunk = await commit('/f', ['n1', 'n2'], 2);
+    let failing = false;
+    const healing = await scanned(
+      { n1: [chunk.chunkId], n2: [chunk.chunkId] },
+      { liveFilesOfChunks: (ids) => (failing ? Promise.reject(new Error('etcd: request timed out')) : store.liveFilesOfChunks(ids)) },
+    );
+    failing = true;
+    await healing.drain('n1');
+    await ticks(healing);
+    expect(healing.counts()).toMatchObject({ unchecked: 1 });
+    failing = false;
+    await ticks(healing);
+    expect(healing.counts()).toMatchObject({ unchecked: 0, underReplicated: 1 });
+  });
 });
 
 describe('Checking a lost node\'s chunks', () => {

@@ -98,6 +98,7 @@ export function membershipHandlers(
         corruptChunks: BigInt(health.corrupt),
         queuedCopies: BigInt(health.queued),
         copiesInFlight: BigInt(health.inFlight),
+        uncheckedChunks: BigInt(health.unchecked),
         viewComplete: healing.viewComplete(),
         capacityBytes: BigInt(nodes.reduce((a, n) => a + (n.state === 'dead' ? 0 : n.capacityBytes), 0)),
         usedBytes: BigInt(nodes.reduce((a, n) => a + (n.state === 'dead' ? 0 : n.usedBytes), 0)),

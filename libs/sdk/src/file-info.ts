@@ -87,6 +87,12 @@ export interface ClusterStatus {
   /** Copies being made now. */
   copiesInFlight: number;
   /**
+   * Chunks whose files the coordinator could not look up (its metadata store
+   * failed): their health is unknown until a lookup succeeds, which it
+   * retries. Above 0 for long, look at the metadata store.
+   */
+  uncheckedChunks: number;
+  /**
    * True once every datanode that may hold chunks has reported them since
    * the coordinator started. Until then the chunk health counts may be too
    * low, nothing is re-replicated and `fsck` answers Unavailable.
@@ -181,6 +187,7 @@ export function toClusterStatus(s: ClusterStatusResponse): ClusterStatus {
     corruptChunks: Number(s.corruptChunks),
     queuedCopies: Number(s.queuedCopies),
     copiesInFlight: Number(s.copiesInFlight),
+    uncheckedChunks: Number(s.uncheckedChunks),
     viewComplete: s.viewComplete,
   };
 }

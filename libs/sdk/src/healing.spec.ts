@@ -60,6 +60,7 @@ describe('a healthy cluster of 4 datanodes (R=3), and draining one', () => {
       corruptChunks: 0,
       queuedCopies: 0,
       copiesInFlight: 0,
+      uncheckedChunks: 0,
       viewComplete: true,
     });
   });
@@ -178,6 +179,7 @@ describe('3 datanodes with R=3 (no spare node to copy to), datanodes killed', ()
       corruptChunks: 0,
       queuedCopies: chunks,
       copiesInFlight: 0,
+      uncheckedChunks: 0,
       viewComplete: true,
     });
   });

@@ -35,6 +35,7 @@ const status: ClusterStatus = {
   corruptChunks: 0,
   queuedCopies: 2,
   copiesInFlight: 1,
+  uncheckedChunks: 0,
   viewComplete: true,
 };
 
@@ -83,6 +84,13 @@ describe('dfs nodes and dfs status (formatting, with a fake SDK client)', () => 
       '',
     ]);
     expect(JSON.parse((await runCommand(Status, ['--json'])).stdout)).toEqual(status);
+  });
+
+  it('status: names chunks whose files could not be looked up, only when there are some', async () => {
+    expect((await runCommand(Status, [])).stdout).not.toContain('unchecked');
+    useFakeClient({ status: async () => ({ ...status, uncheckedChunks: 7 }) });
+    expect((await runCommand(Status, [])).stdout).toContain('\nunchecked         7 chunks (their files could not be looked up; retrying)\n');
+    expect(JSON.parse((await runCommand(Status, ['--json'])).stdout)).toMatchObject({ uncheckedChunks: 7 });
   });
 
   it('status: says when the coordinator is still waiting for chunk reports', async () => {

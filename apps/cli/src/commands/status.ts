@@ -35,6 +35,8 @@ export default class Status extends DfsCommand<typeof Status> {
       ['missing', plural(s.missingChunks, 'chunk')],
       ['corrupt', plural(s.corruptChunks, 'chunk')],
       ['copies', `${s.queuedCopies} queued, ${s.copiesInFlight} in flight`],
+      // Only when there are some: a metadata store that fails lookups needs looking at.
+      ...(s.uncheckedChunks > 0 ? [['unchecked', `${plural(s.uncheckedChunks, 'chunk')} (their files could not be looked up; retrying)`] as [string, string]] : []),
       ['view', s.viewComplete ? 'complete' : 'incomplete: waiting for datanodes to report their chunks'],
     ];
     for (const line of formatFields(fields)) this.print(line);
