@@ -1,4 +1,5 @@
 import { create } from '@bufbuild/protobuf';
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext } from '@connectrpc/connect';
 import { createMetadataStore, type MetadataStore } from '@dfs/metadata';
 import {
@@ -13,10 +14,12 @@ import {
   DfsError,
   ListFilesRequestSchema,
   RenameRequestSchema,
+  RenewUploadRequestSchema,
   ReplicaSchema,
   StatRequestSchema,
   type CommittedChunk,
   type CreateUploadResponse,
+  type RenewUploadResponse,
 } from '@dfs/proto';
 import { namespaceHandlers, type NamespaceOptions } from './namespace-handlers.js';
 import type { Placer } from './placer.js';
@@ -120,6 +123,21 @@ describe('AllocateChunks', () => {
     expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [10] }), ctx))).toBe(Code.InvalidArgument);
     expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: up.uploadId, indexes: [1, 1] }), ctx))).toBe(Code.InvalidArgument);
     expect(await code(handlers.allocateChunks!(create(AllocateChunksRequestSchema, { uploadId: 'nope', indexes: [1] }), ctx))).toBe(Code.NotFound);
+  });
+});
+
+describe('RenewUpload', () => {
+  it('moves an open upload\'s expiry a TTL past now, and answers NotFound once it has ended', async () => {
+    const up = await createUpload({ path: '/renew', size: 10n });
+    const before = (await store.getUpload(up.uploadId))!.expiresAt.getTime();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const renewed = (await handlers.renewUpload!(create(RenewUploadRequestSchema, { uploadId: up.uploadId }), ctx)) as RenewUploadResponse;
+    const after = (await store.getUpload(up.uploadId))!.expiresAt.getTime();
+    expect(after).toBeGreaterThan(before);
+    expect(timestampMs(renewed.expiresAt!)).toBe(after);
+    await handlers.abortUpload!(create(AbortUploadRequestSchema, { uploadId: up.uploadId }), ctx);
+    expect(await code(handlers.renewUpload!(create(RenewUploadRequestSchema, { uploadId: up.uploadId }), ctx))).toBe(Code.NotFound);
+    expect(await code(handlers.renewUpload!(create(RenewUploadRequestSchema, { uploadId: '' }), ctx))).toBe(Code.NotFound);
   });
 });
 

@@ -137,6 +137,15 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
       return { file: fileInfo(file) };
     },
 
+    async renewUpload(req) {
+      // An upload whose placements were all given at CreateUpload makes no
+      // other call until its commit: without this, one whose chunks take
+      // longer than the TTL to write (a slow link) expired and lost its chunks.
+      await openUpload(req.uploadId);
+      const updated = await store.placeChunks(req.uploadId, [], expiry());
+      return { expiresAt: timestampFromMs(updated.expiresAt.getTime()) };
+    },
+
     async abortUpload(req) {
       // Unknown and expired ids are fine (an abort may be retried), but a committed one is not:
       // a client that took the OK for "aborted" would believe a visible file never landed.

@@ -10,6 +10,7 @@ import { canceled, forEachConcurrently } from './for-each-concurrently.js';
 import { openChunkSource } from './open-chunk-source.js';
 import { PlacementQueue } from './placement-queue.js';
 import { storeChunk } from './store-chunk.js';
+import { UploadRenewer } from './upload-renewer.js';
 
 /** Longest wait for the best-effort AbortUpload after a failure. */
 const ABORT_TIMEOUT_MS = 5_000;
@@ -33,6 +34,7 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
   let uploadId: string | undefined;
   /** Set once the commit is sent: from then on the upload may have landed. */
   let commit: SentCommit | undefined;
+  let renewer: UploadRenewer | undefined;
   try {
     const created = await ctx.coordinator(
       (c, o) =>
@@ -49,6 +51,7 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
       signal,
     );
     uploadId = created.uploadId;
+    renewer = new UploadRenewer(ctx, uploadId, created.expiresAt);
     const placedChunkSize = Number(created.chunkSize);
     const chunkCount = source.size === undefined ? undefined : Math.ceil(source.size / placedChunkSize);
     const progress = new UploadProgressTracker(source.size, options.onProgress);
@@ -92,6 +95,7 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
     // A commit that failed on its own (not aborted) says why, also when an abort came meanwhile.
     throw DfsError.from(signal.aborted && !commit ? canceled(signal) : err);
   } finally {
+    renewer?.stop();
     // The outcome is decided by now (committed, or failed with its own
     // error): failing to free a local handle or temp directory must not turn
     // a committed upload into a rejection, nor hide why it failed. The SDK

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dfs/v1/coordinator.proto.
  */
 export const file_dfs_v1_coordinator: GenFile = /*@__PURE__*/
-  fileDesc("ChhkZnMvdjEvY29vcmRpbmF0b3IucHJvdG8SBmRmcy52MSJTCg5DaHVua1BsYWNlbWVudBIQCghjaHVua19pZBgBIAEoCRINCgVpbmRleBgCIAEoDRIgCgd0YXJnZXRzGAMgAygLMg8uZGZzLnYxLlJlcGxpY2EiewoTQ3JlYXRlVXBsb2FkUmVxdWVzdBIMCgRwYXRoGAEgASgJEhEKBHNpemUYAiABKANIAIgBARISCgpjaHVua19zaXplGAMgASgDEhMKC3JlcGxpY2F0aW9uGAQgASgNEhEKCW92ZXJ3cml0ZRgFIAEoCEIHCgVfc2l6ZSKuAQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USEQoJdXBsb2FkX2lkGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNodW5rX3NpemUYAyABKAMSEwoLcmVwbGljYXRpb24YBCABKA0SKgoKcGxhY2VtZW50cxgFIAMoCzIWLmRmcy52MS5DaHVua1BsYWNlbWVudCJVChVBbGxvY2F0ZUNodW5rc1JlcXVlc3QSEQoJdXBsb2FkX2lkGAEgASgJEg8KB2luZGV4ZXMYAiADKA0SGAoQZXhjbHVkZV9ub2RlX2lkcxgDIAMoCSJ0ChZBbGxvY2F0ZUNodW5rc1Jlc3BvbnNlEioKCnBsYWNlbWVudHMYASADKAsyFi5kZnMudjEuQ2h1bmtQbGFjZW1lbnQSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiaQoOQ29tbWl0dGVkQ2h1bmsSEAoIY2h1bmtfaWQYASABKAkSDQoFaW5kZXgYAiABKA0SDAoEc2l6ZRgDIAEoAxIOCgZzaGEyNTYYBCABKAwSGAoQcmVwbGljYV9ub2RlX2lkcxgFIAMoCSJzChNDb21taXRVcGxvYWRSZXF1ZXN0EhEKCXVwbG9hZF9pZBgBIAEoCRImCgZjaHVua3MYAiADKAsyFi5kZnMudjEuQ29tbWl0dGVkQ2h1bmsSEwoLZmlsZV9zaGEyNTYYAyABKAwSDAoEc2l6ZRgEIAEoAyI2ChRDb21taXRVcGxvYWRSZXNwb25zZRIeCgRmaWxlGAEgASgLMhAuZGZzLnYxLkZpbGVJbmZvIicKEkFib3J0VXBsb2FkUmVxdWVzdBIRCgl1cGxvYWRfaWQYASABKAkiFQoTQWJvcnRVcGxvYWRSZXNwb25zZSLLAQoIRmlsZUluZm8SDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgDEg4KBnNoYTI1NhgDIAEoDBISCgpjaHVua19zaXplGAQgASgDEhMKC3JlcGxpY2F0aW9uGAUgASgNEhMKC2NodW5rX2NvdW50GAYgASgNEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2ZpbGVfaWQYCCABKAkSFAoMaXNfZGlyZWN0b3J5GAkgASgIIoEBCg1DaHVua0xvY2F0aW9uEhAKCGNodW5rX2lkGAEgASgJEg0KBWluZGV4GAIgASgNEg4KBm9mZnNldBgDIAEoAxIMCgRzaXplGAQgASgDEg4KBnNoYTI1NhgFIAEoDBIhCghyZXBsaWNhcxgGIAMoCzIPLmRmcy52MS5SZXBsaWNhIhsKC1N0YXRSZXF1ZXN0EgwKBHBhdGgYASABKAkiLgoMU3RhdFJlc3BvbnNlEh4KBGZpbGUYASABKAsyEC5kZnMudjEuRmlsZUluZm8iVwoOR2V0RmlsZVJlcXVlc3QSDAoEcGF0aBgBIAEoCRISCgpmcm9tX2luZGV4GAIgASgNEhIKCm1heF9jaHVua3MYAyABKA0SDwoHZmlsZV9pZBgEIAEoCSJsCg9HZXRGaWxlUmVzcG9uc2USHgoEZmlsZRgBIAEoCzIQLmRmcy52MS5GaWxlSW5mbxIlCgZjaHVua3MYAiADKAsyFS5kZnMudjEuQ2h1bmtMb2NhdGlvbhISCgpuZXh0X2luZGV4GAMgASgNIlYKEExpc3RGaWxlc1JlcXVlc3QSDAoEcGF0aBgBIAEoCRIRCglyZWN1cnNpdmUYAiABKAgSEQoJcGFnZV9zaXplGAMgASgNEg4KBmN1cnNvchgEIAEoCSJLChFMaXN0RmlsZXNSZXNwb25zZRIhCgdlbnRyaWVzGAEgAygLMhAuZGZzLnYxLkZpbGVJbmZvEhMKC25leHRfY3Vyc29yGAIgASgJIjAKDURlbGV0ZVJlcXVlc3QSDAoEcGF0aBgBIAEoCRIRCglyZWN1cnNpdmUYAiABKAgiJwoORGVsZXRlUmVzcG9uc2USFQoNZmlsZXNfZGVsZXRlZBgBIAEoBCI8Cg1SZW5hbWVSZXF1ZXN0EgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSEQoJb3ZlcndyaXRlGAMgASgIIicKDlJlbmFtZVJlc3BvbnNlEhUKDWZpbGVzX3JlbmFtZWQYASABKAQiZwoTUmVnaXN0ZXJOb2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSDAoEem9uZRgDIAEoCRIgCgVzdGF0cxgEIAEoCzIRLmRmcy52MS5Ob2RlU3RhdHMiaAoUUmVnaXN0ZXJOb2RlUmVzcG9uc2USGgoSbWVtYmVyc2hpcF92ZXJzaW9uGAEgASgEEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoDRIVCg1yZXBvcnRfY2h1bmtzGAMgASgIIuIBChBIZWFydGJlYXRSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSIAoFc3RhdHMYAiABKAsyES5kZnMudjEuTm9kZVN0YXRzEiAKGGtub3duX21lbWJlcnNoaXBfdmVyc2lvbhgDIAEoBBIZChFjb3JydXB0X2NodW5rX2lkcxgEIAMoCRIXCg9hZGRlZF9jaHVua19pZHMYBSADKAkSGQoRcmVtb3ZlZF9jaHVua19pZHMYBiADKAkSKgoNY29weV9vdXRjb21lcxgHIAMoCzITLmRmcy52MS5Db3B5T3V0Y29tZSJSCgtDb3B5T3V0Y29tZRIQCghjaHVua19pZBgBIAEoCRIWCg50YXJnZXRfbm9kZV9pZBgCIAEoCRIKCgJvaxgDIAEoCBINCgVlcnJvchgEIAEoCSJ+CgtOb2RlQ29tbWFuZBI0Cg1kZWxldGVfY2h1bmtzGAEgASgLMhsuZGZzLnYxLkRlbGV0ZUNodW5rc1JlcXVlc3RIABIuCgpjb3B5X2NodW5rGAIgASgLMhguZGZzLnYxLkNvcHlDaHVua1JlcXVlc3RIAEIJCgdjb21tYW5kIr4BChFIZWFydGJlYXRSZXNwb25zZRIaChJtZW1iZXJzaGlwX3ZlcnNpb24YASABKAQSEwoLZnVsbF9yZXN5bmMYAiABKAgSJgoMbm9kZV91cGRhdGVzGAMgAygLMhAuZGZzLnYxLk5vZGVJbmZvEiUKCGNvbW1hbmRzGAQgAygLMhMuZGZzLnYxLk5vZGVDb21tYW5kEhIKCnJlcmVnaXN0ZXIYBSABKAgSFQoNcmVwb3J0X2NodW5rcxgGIAEoCCJaChNSZXBvcnRDaHVua3NSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSEQoJcmVwb3J0X2lkGAIgASgJEhEKCWNodW5rX2lkcxgDIAMoCRIMCgRsYXN0GAQgASgIIjEKFFJlcG9ydENodW5rc1Jlc3BvbnNlEhkKEXVua25vd25fY2h1bmtfaWRzGAEgAygJIhIKEExpc3ROb2Rlc1JlcXVlc3QiUAoRTGlzdE5vZGVzUmVzcG9uc2USHwoFbm9kZXMYASADKAsyEC5kZnMudjEuTm9kZUluZm8SGgoSbWVtYmVyc2hpcF92ZXJzaW9uGAIgASgEIhYKFENsdXN0ZXJTdGF0dXNSZXF1ZXN0Ip8DChVDbHVzdGVyU3RhdHVzUmVzcG9uc2USFQoNbm9kZXNfaGVhbHRoeRgBIAEoDRIVCg1ub2Rlc19zdXNwZWN0GAIgASgNEhIKCm5vZGVzX2RlYWQYAyABKA0SFgoOY2FwYWNpdHlfYnl0ZXMYBCABKAMSEgoKdXNlZF9ieXRlcxgFIAEoAxINCgVmaWxlcxgGIAEoBBIOCgZjaHVua3MYByABKAQSHwoXdW5kZXJfcmVwbGljYXRlZF9jaHVua3MYCCABKAQSFgoObWlzc2luZ19jaHVua3MYCSABKAQSFgoOY29ycnVwdF9jaHVua3MYCiABKAQSFQoNcXVldWVkX2NvcGllcxgLIAEoBBIYChBjb3BpZXNfaW5fZmxpZ2h0GAwgASgEEhcKD29uZV9jb3B5X2NodW5rcxgNIAEoBBIVCg12aWV3X2NvbXBsZXRlGA4gASgIEhYKDm5vZGVzX2RyYWluaW5nGA8gASgNEhUKDW5vZGVzX2RyYWluZWQYECABKA0SGAoQdW5jaGVja2VkX2NodW5rcxgRIAEoBCIjChBEcmFpbk5vZGVSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkiMwoRRHJhaW5Ob2RlUmVzcG9uc2USHgoEbm9kZRgBIAEoCzIQLmRmcy52MS5Ob2RlSW5mbyIlChJVbmRyYWluTm9kZVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSI1ChNVbmRyYWluTm9kZVJlc3BvbnNlEh4KBG5vZGUYASABKAsyEC5kZnMudjEuTm9kZUluZm8iGwoLRnNja1JlcXVlc3QSDAoEcGF0aBgBIAEoCSJaCghGc2NrRmlsZRIMCgRwYXRoGAEgASgJEiMKBmhlYWx0aBgCIAEoDjITLmRmcy52MS5DaHVua0hlYWx0aBIbChN1bmhlYWx0aHlfY2h1bmtfaWRzGAMgAygJIpcBCgxGc2NrUmVzcG9uc2USFQoNZmlsZXNfaGVhbHRoeRgBIAEoBBIeChZmaWxlc191bmRlcl9yZXBsaWNhdGVkGAIgASgEEhUKDWZpbGVzX21pc3NpbmcYAyABKAQSFQoNZmlsZXNfY29ycnVwdBgEIAEoBBIiCghwcm9ibGVtcxgFIAMoCzIQLmRmcy52MS5Gc2NrRmlsZSqcAQoLQ2h1bmtIZWFsdGgSHAoYQ0hVTktfSEVBTFRIX1VOU1BFQ0lGSUVEEAASGAoUQ0hVTktfSEVBTFRIX0hFQUxUSFkQARIhCh1DSFVOS19IRUFMVEhfVU5ERVJfUkVQTElDQVRFRBACEhgKFENIVU5LX0hFQUxUSF9NSVNTSU5HEAMSGAoUQ0hVTktfSEVBTFRIX0NPUlJVUFQQBDKLCQoSQ29vcmRpbmF0b3JTZXJ2aWNlEkkKDENyZWF0ZVVwbG9hZBIbLmRmcy52MS5DcmVhdGVVcGxvYWRSZXF1ZXN0GhwuZGZzLnYxLkNyZWF0ZVVwbG9hZFJlc3BvbnNlEk8KDkFsbG9jYXRlQ2h1bmtzEh0uZGZzLnYxLkFsbG9jYXRlQ2h1bmtzUmVxdWVzdBoeLmRmcy52MS5BbGxvY2F0ZUNodW5rc1Jlc3BvbnNlEkkKDENvbW1pdFVwbG9hZBIbLmRmcy52MS5Db21taXRVcGxvYWRSZXF1ZXN0GhwuZGZzLnYxLkNvbW1pdFVwbG9hZFJlc3BvbnNlEkYKC0Fib3J0VXBsb2FkEhouZGZzLnYxLkFib3J0VXBsb2FkUmVxdWVzdBobLmRmcy52MS5BYm9ydFVwbG9hZFJlc3BvbnNlEjEKBFN0YXQSEy5kZnMudjEuU3RhdFJlcXVlc3QaFC5kZnMudjEuU3RhdFJlc3BvbnNlEjoKB0dldEZpbGUSFi5kZnMudjEuR2V0RmlsZVJlcXVlc3QaFy5kZnMudjEuR2V0RmlsZVJlc3BvbnNlEkAKCUxpc3RGaWxlcxIYLmRmcy52MS5MaXN0RmlsZXNSZXF1ZXN0GhkuZGZzLnYxLkxpc3RGaWxlc1Jlc3BvbnNlEjcKBkRlbGV0ZRIVLmRmcy52MS5EZWxldGVSZXF1ZXN0GhYuZGZzLnYxLkRlbGV0ZVJlc3BvbnNlEjcKBlJlbmFtZRIVLmRmcy52MS5SZW5hbWVSZXF1ZXN0GhYuZGZzLnYxLlJlbmFtZVJlc3BvbnNlEkkKDFJlZ2lzdGVyTm9kZRIbLmRmcy52MS5SZWdpc3Rlck5vZGVSZXF1ZXN0GhwuZGZzLnYxLlJlZ2lzdGVyTm9kZVJlc3BvbnNlEkAKCUhlYXJ0YmVhdBIYLmRmcy52MS5IZWFydGJlYXRSZXF1ZXN0GhkuZGZzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlEkkKDFJlcG9ydENodW5rcxIbLmRmcy52MS5SZXBvcnRDaHVua3NSZXF1ZXN0GhwuZGZzLnYxLlJlcG9ydENodW5rc1Jlc3BvbnNlEkAKCUxpc3ROb2RlcxIYLmRmcy52MS5MaXN0Tm9kZXNSZXF1ZXN0GhkuZGZzLnYxLkxpc3ROb2Rlc1Jlc3BvbnNlEkwKDUNsdXN0ZXJTdGF0dXMSHC5kZnMudjEuQ2x1c3RlclN0YXR1c1JlcXVlc3QaHS5kZnMudjEuQ2x1c3RlclN0YXR1c1Jlc3BvbnNlEkAKCURyYWluTm9kZRIYLmRmcy52MS5EcmFpbk5vZGVSZXF1ZXN0GhkuZGZzLnYxLkRyYWluTm9kZVJlc3BvbnNlEkYKC1VuZHJhaW5Ob2RlEhouZGZzLnYxLlVuZHJhaW5Ob2RlUmVxdWVzdBobLmRmcy52MS5VbmRyYWluTm9kZVJlc3BvbnNlEjEKBEZzY2sSEy5kZnMudjEuRnNja1JlcXVlc3QaFC5kZnMudjEuRnNja1Jlc3BvbnNlYgZwcm90bzM", [file_dfs_v1_common, file_dfs_v1_datanode, file_google_protobuf_timestamp]);
+  fileDesc("ChhkZnMvdjEvY29vcmRpbmF0b3IucHJvdG8SBmRmcy52MSJTCg5DaHVua1BsYWNlbWVudBIQCghjaHVua19pZBgBIAEoCRINCgVpbmRleBgCIAEoDRIgCgd0YXJnZXRzGAMgAygLMg8uZGZzLnYxLlJlcGxpY2EiewoTQ3JlYXRlVXBsb2FkUmVxdWVzdBIMCgRwYXRoGAEgASgJEhEKBHNpemUYAiABKANIAIgBARISCgpjaHVua19zaXplGAMgASgDEhMKC3JlcGxpY2F0aW9uGAQgASgNEhEKCW92ZXJ3cml0ZRgFIAEoCEIHCgVfc2l6ZSKuAQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USEQoJdXBsb2FkX2lkGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNodW5rX3NpemUYAyABKAMSEwoLcmVwbGljYXRpb24YBCABKA0SKgoKcGxhY2VtZW50cxgFIAMoCzIWLmRmcy52MS5DaHVua1BsYWNlbWVudCJVChVBbGxvY2F0ZUNodW5rc1JlcXVlc3QSEQoJdXBsb2FkX2lkGAEgASgJEg8KB2luZGV4ZXMYAiADKA0SGAoQZXhjbHVkZV9ub2RlX2lkcxgDIAMoCSJ0ChZBbGxvY2F0ZUNodW5rc1Jlc3BvbnNlEioKCnBsYWNlbWVudHMYASADKAsyFi5kZnMudjEuQ2h1bmtQbGFjZW1lbnQSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiaQoOQ29tbWl0dGVkQ2h1bmsSEAoIY2h1bmtfaWQYASABKAkSDQoFaW5kZXgYAiABKA0SDAoEc2l6ZRgDIAEoAxIOCgZzaGEyNTYYBCABKAwSGAoQcmVwbGljYV9ub2RlX2lkcxgFIAMoCSJzChNDb21taXRVcGxvYWRSZXF1ZXN0EhEKCXVwbG9hZF9pZBgBIAEoCRImCgZjaHVua3MYAiADKAsyFi5kZnMudjEuQ29tbWl0dGVkQ2h1bmsSEwoLZmlsZV9zaGEyNTYYAyABKAwSDAoEc2l6ZRgEIAEoAyI2ChRDb21taXRVcGxvYWRSZXNwb25zZRIeCgRmaWxlGAEgASgLMhAuZGZzLnYxLkZpbGVJbmZvIicKEkFib3J0VXBsb2FkUmVxdWVzdBIRCgl1cGxvYWRfaWQYASABKAkiFQoTQWJvcnRVcGxvYWRSZXNwb25zZSInChJSZW5ld1VwbG9hZFJlcXVlc3QSEQoJdXBsb2FkX2lkGAEgASgJIkUKE1JlbmV3VXBsb2FkUmVzcG9uc2USLgoKZXhwaXJlc19hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiywEKCEZpbGVJbmZvEgwKBHBhdGgYASABKAkSDAoEc2l6ZRgCIAEoAxIOCgZzaGEyNTYYAyABKAwSEgoKY2h1bmtfc2l6ZRgEIAEoAxITCgtyZXBsaWNhdGlvbhgFIAEoDRITCgtjaHVua19jb3VudBgGIAEoDRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdmaWxlX2lkGAggASgJEhQKDGlzX2RpcmVjdG9yeRgJIAEoCCKBAQoNQ2h1bmtMb2NhdGlvbhIQCghjaHVua19pZBgBIAEoCRINCgVpbmRleBgCIAEoDRIOCgZvZmZzZXQYAyABKAMSDAoEc2l6ZRgEIAEoAxIOCgZzaGEyNTYYBSABKAwSIQoIcmVwbGljYXMYBiADKAsyDy5kZnMudjEuUmVwbGljYSIbCgtTdGF0UmVxdWVzdBIMCgRwYXRoGAEgASgJIi4KDFN0YXRSZXNwb25zZRIeCgRmaWxlGAEgASgLMhAuZGZzLnYxLkZpbGVJbmZvIlcKDkdldEZpbGVSZXF1ZXN0EgwKBHBhdGgYASABKAkSEgoKZnJvbV9pbmRleBgCIAEoDRISCgptYXhfY2h1bmtzGAMgASgNEg8KB2ZpbGVfaWQYBCABKAkibAoPR2V0RmlsZVJlc3BvbnNlEh4KBGZpbGUYASABKAsyEC5kZnMudjEuRmlsZUluZm8SJQoGY2h1bmtzGAIgAygLMhUuZGZzLnYxLkNodW5rTG9jYXRpb24SEgoKbmV4dF9pbmRleBgDIAEoDSJWChBMaXN0RmlsZXNSZXF1ZXN0EgwKBHBhdGgYASABKAkSEQoJcmVjdXJzaXZlGAIgASgIEhEKCXBhZ2Vfc2l6ZRgDIAEoDRIOCgZjdXJzb3IYBCABKAkiSwoRTGlzdEZpbGVzUmVzcG9uc2USIQoHZW50cmllcxgBIAMoCzIQLmRmcy52MS5GaWxlSW5mbxITCgtuZXh0X2N1cnNvchgCIAEoCSIwCg1EZWxldGVSZXF1ZXN0EgwKBHBhdGgYASABKAkSEQoJcmVjdXJzaXZlGAIgASgIIicKDkRlbGV0ZVJlc3BvbnNlEhUKDWZpbGVzX2RlbGV0ZWQYASABKAQiPAoNUmVuYW1lUmVxdWVzdBIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJEhEKCW92ZXJ3cml0ZRgDIAEoCCInCg5SZW5hbWVSZXNwb25zZRIVCg1maWxlc19yZW5hbWVkGAEgASgEImcKE1JlZ2lzdGVyTm9kZVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEgwKBHpvbmUYAyABKAkSIAoFc3RhdHMYBCABKAsyES5kZnMudjEuTm9kZVN0YXRzImgKFFJlZ2lzdGVyTm9kZVJlc3BvbnNlEhoKEm1lbWJlcnNoaXBfdmVyc2lvbhgBIAEoBBIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAiABKA0SFQoNcmVwb3J0X2NodW5rcxgDIAEoCCLiAQoQSGVhcnRiZWF0UmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEiAKBXN0YXRzGAIgASgLMhEuZGZzLnYxLk5vZGVTdGF0cxIgChhrbm93bl9tZW1iZXJzaGlwX3ZlcnNpb24YAyABKAQSGQoRY29ycnVwdF9jaHVua19pZHMYBCADKAkSFwoPYWRkZWRfY2h1bmtfaWRzGAUgAygJEhkKEXJlbW92ZWRfY2h1bmtfaWRzGAYgAygJEioKDWNvcHlfb3V0Y29tZXMYByADKAsyEy5kZnMudjEuQ29weU91dGNvbWUiUgoLQ29weU91dGNvbWUSEAoIY2h1bmtfaWQYASABKAkSFgoOdGFyZ2V0X25vZGVfaWQYAiABKAkSCgoCb2sYAyABKAgSDQoFZXJyb3IYBCABKAkifgoLTm9kZUNvbW1hbmQSNAoNZGVsZXRlX2NodW5rcxgBIAEoCzIbLmRmcy52MS5EZWxldGVDaHVua3NSZXF1ZXN0SAASLgoKY29weV9jaHVuaxgCIAEoCzIYLmRmcy52MS5Db3B5Q2h1bmtSZXF1ZXN0SABCCQoHY29tbWFuZCK+AQoRSGVhcnRiZWF0UmVzcG9uc2USGgoSbWVtYmVyc2hpcF92ZXJzaW9uGAEgASgEEhMKC2Z1bGxfcmVzeW5jGAIgASgIEiYKDG5vZGVfdXBkYXRlcxgDIAMoCzIQLmRmcy52MS5Ob2RlSW5mbxIlCghjb21tYW5kcxgEIAMoCzITLmRmcy52MS5Ob2RlQ29tbWFuZBISCgpyZXJlZ2lzdGVyGAUgASgIEhUKDXJlcG9ydF9jaHVua3MYBiABKAgiWgoTUmVwb3J0Q2h1bmtzUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEhEKCXJlcG9ydF9pZBgCIAEoCRIRCgljaHVua19pZHMYAyADKAkSDAoEbGFzdBgEIAEoCCIxChRSZXBvcnRDaHVua3NSZXNwb25zZRIZChF1bmtub3duX2NodW5rX2lkcxgBIAMoCSISChBMaXN0Tm9kZXNSZXF1ZXN0IlAKEUxpc3ROb2Rlc1Jlc3BvbnNlEh8KBW5vZGVzGAEgAygLMhAuZGZzLnYxLk5vZGVJbmZvEhoKEm1lbWJlcnNoaXBfdmVyc2lvbhgCIAEoBCIWChRDbHVzdGVyU3RhdHVzUmVxdWVzdCKfAwoVQ2x1c3RlclN0YXR1c1Jlc3BvbnNlEhUKDW5vZGVzX2hlYWx0aHkYASABKA0SFQoNbm9kZXNfc3VzcGVjdBgCIAEoDRISCgpub2Rlc19kZWFkGAMgASgNEhYKDmNhcGFjaXR5X2J5dGVzGAQgASgDEhIKCnVzZWRfYnl0ZXMYBSABKAMSDQoFZmlsZXMYBiABKAQSDgoGY2h1bmtzGAcgASgEEh8KF3VuZGVyX3JlcGxpY2F0ZWRfY2h1bmtzGAggASgEEhYKDm1pc3NpbmdfY2h1bmtzGAkgASgEEhYKDmNvcnJ1cHRfY2h1bmtzGAogASgEEhUKDXF1ZXVlZF9jb3BpZXMYCyABKAQSGAoQY29waWVzX2luX2ZsaWdodBgMIAEoBBIXCg9vbmVfY29weV9jaHVua3MYDSABKAQSFQoNdmlld19jb21wbGV0ZRgOIAEoCBIWCg5ub2Rlc19kcmFpbmluZxgPIAEoDRIVCg1ub2Rlc19kcmFpbmVkGBAgASgNEhgKEHVuY2hlY2tlZF9jaHVua3MYESABKAQiIwoQRHJhaW5Ob2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIjMKEURyYWluTm9kZVJlc3BvbnNlEh4KBG5vZGUYASABKAsyEC5kZnMudjEuTm9kZUluZm8iJQoSVW5kcmFpbk5vZGVSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkiNQoTVW5kcmFpbk5vZGVSZXNwb25zZRIeCgRub2RlGAEgASgLMhAuZGZzLnYxLk5vZGVJbmZvIhsKC0ZzY2tSZXF1ZXN0EgwKBHBhdGgYASABKAkiWgoIRnNja0ZpbGUSDAoEcGF0aBgBIAEoCRIjCgZoZWFsdGgYAiABKA4yEy5kZnMudjEuQ2h1bmtIZWFsdGgSGwoTdW5oZWFsdGh5X2NodW5rX2lkcxgDIAMoCSKXAQoMRnNja1Jlc3BvbnNlEhUKDWZpbGVzX2hlYWx0aHkYASABKAQSHgoWZmlsZXNfdW5kZXJfcmVwbGljYXRlZBgCIAEoBBIVCg1maWxlc19taXNzaW5nGAMgASgEEhUKDWZpbGVzX2NvcnJ1cHQYBCABKAQSIgoIcHJvYmxlbXMYBSADKAsyEC5kZnMudjEuRnNja0ZpbGUqnAEKC0NodW5rSGVhbHRoEhwKGENIVU5LX0hFQUxUSF9VTlNQRUNJRklFRBAAEhgKFENIVU5LX0hFQUxUSF9IRUFMVEhZEAESIQodQ0hVTktfSEVBTFRIX1VOREVSX1JFUExJQ0FURUQQAhIYChRDSFVOS19IRUFMVEhfTUlTU0lORxADEhgKFENIVU5LX0hFQUxUSF9DT1JSVVBUEAQy0wkKEkNvb3JkaW5hdG9yU2VydmljZRJJCgxDcmVhdGVVcGxvYWQSGy5kZnMudjEuQ3JlYXRlVXBsb2FkUmVxdWVzdBocLmRmcy52MS5DcmVhdGVVcGxvYWRSZXNwb25zZRJPCg5BbGxvY2F0ZUNodW5rcxIdLmRmcy52MS5BbGxvY2F0ZUNodW5rc1JlcXVlc3QaHi5kZnMudjEuQWxsb2NhdGVDaHVua3NSZXNwb25zZRJJCgxDb21taXRVcGxvYWQSGy5kZnMudjEuQ29tbWl0VXBsb2FkUmVxdWVzdBocLmRmcy52MS5Db21taXRVcGxvYWRSZXNwb25zZRJGCgtBYm9ydFVwbG9hZBIaLmRmcy52MS5BYm9ydFVwbG9hZFJlcXVlc3QaGy5kZnMudjEuQWJvcnRVcGxvYWRSZXNwb25zZRJGCgtSZW5ld1VwbG9hZBIaLmRmcy52MS5SZW5ld1VwbG9hZFJlcXVlc3QaGy5kZnMudjEuUmVuZXdVcGxvYWRSZXNwb25zZRIxCgRTdGF0EhMuZGZzLnYxLlN0YXRSZXF1ZXN0GhQuZGZzLnYxLlN0YXRSZXNwb25zZRI6CgdHZXRGaWxlEhYuZGZzLnYxLkdldEZpbGVSZXF1ZXN0GhcuZGZzLnYxLkdldEZpbGVSZXNwb25zZRJACglMaXN0RmlsZXMSGC5kZnMudjEuTGlzdEZpbGVzUmVxdWVzdBoZLmRmcy52MS5MaXN0RmlsZXNSZXNwb25zZRI3CgZEZWxldGUSFS5kZnMudjEuRGVsZXRlUmVxdWVzdBoWLmRmcy52MS5EZWxldGVSZXNwb25zZRI3CgZSZW5hbWUSFS5kZnMudjEuUmVuYW1lUmVxdWVzdBoWLmRmcy52MS5SZW5hbWVSZXNwb25zZRJJCgxSZWdpc3Rlck5vZGUSGy5kZnMudjEuUmVnaXN0ZXJOb2RlUmVxdWVzdBocLmRmcy52MS5SZWdpc3Rlck5vZGVSZXNwb25zZRJACglIZWFydGJlYXQSGC5kZnMudjEuSGVhcnRiZWF0UmVxdWVzdBoZLmRmcy52MS5IZWFydGJlYXRSZXNwb25zZRJJCgxSZXBvcnRDaHVua3MSGy5kZnMudjEuUmVwb3J0Q2h1bmtzUmVxdWVzdBocLmRmcy52MS5SZXBvcnRDaHVua3NSZXNwb25zZRJACglMaXN0Tm9kZXMSGC5kZnMudjEuTGlzdE5vZGVzUmVxdWVzdBoZLmRmcy52MS5MaXN0Tm9kZXNSZXNwb25zZRJMCg1DbHVzdGVyU3RhdHVzEhwuZGZzLnYxLkNsdXN0ZXJTdGF0dXNSZXF1ZXN0Gh0uZGZzLnYxLkNsdXN0ZXJTdGF0dXNSZXNwb25zZRJACglEcmFpbk5vZGUSGC5kZnMudjEuRHJhaW5Ob2RlUmVxdWVzdBoZLmRmcy52MS5EcmFpbk5vZGVSZXNwb25zZRJGCgtVbmRyYWluTm9kZRIaLmRmcy52MS5VbmRyYWluTm9kZVJlcXVlc3QaGy5kZnMudjEuVW5kcmFpbk5vZGVSZXNwb25zZRIxCgRGc2NrEhMuZGZzLnYxLkZzY2tSZXF1ZXN0GhQuZGZzLnYxLkZzY2tSZXNwb25zZWIGcHJvdG8z", [file_dfs_v1_common, file_dfs_v1_datanode, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message dfs.v1.ChunkPlacement
@@ -312,6 +312,40 @@ export const AbortUploadResponseSchema: GenMessage<AbortUploadResponse> = /*@__P
   messageDesc(file_dfs_v1_coordinator, 9);
 
 /**
+ * @generated from message dfs.v1.RenewUploadRequest
+ */
+export type RenewUploadRequest = Message<"dfs.v1.RenewUploadRequest"> & {
+  /**
+   * @generated from field: string upload_id = 1;
+   */
+  uploadId: string;
+};
+
+/**
+ * Describes the message dfs.v1.RenewUploadRequest.
+ * Use `create(RenewUploadRequestSchema)` to create a new message.
+ */
+export const RenewUploadRequestSchema: GenMessage<RenewUploadRequest> = /*@__PURE__*/
+  messageDesc(file_dfs_v1_coordinator, 10);
+
+/**
+ * @generated from message dfs.v1.RenewUploadResponse
+ */
+export type RenewUploadResponse = Message<"dfs.v1.RenewUploadResponse"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 1;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message dfs.v1.RenewUploadResponse.
+ * Use `create(RenewUploadResponseSchema)` to create a new message.
+ */
+export const RenewUploadResponseSchema: GenMessage<RenewUploadResponse> = /*@__PURE__*/
+  messageDesc(file_dfs_v1_coordinator, 11);
+
+/**
  * @generated from message dfs.v1.FileInfo
  */
 export type FileInfo = Message<"dfs.v1.FileInfo"> & {
@@ -368,7 +402,7 @@ export type FileInfo = Message<"dfs.v1.FileInfo"> & {
  * Use `create(FileInfoSchema)` to create a new message.
  */
 export const FileInfoSchema: GenMessage<FileInfo> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 10);
+  messageDesc(file_dfs_v1_coordinator, 12);
 
 /**
  * @generated from message dfs.v1.ChunkLocation
@@ -414,7 +448,7 @@ export type ChunkLocation = Message<"dfs.v1.ChunkLocation"> & {
  * Use `create(ChunkLocationSchema)` to create a new message.
  */
 export const ChunkLocationSchema: GenMessage<ChunkLocation> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 11);
+  messageDesc(file_dfs_v1_coordinator, 13);
 
 /**
  * @generated from message dfs.v1.StatRequest
@@ -431,7 +465,7 @@ export type StatRequest = Message<"dfs.v1.StatRequest"> & {
  * Use `create(StatRequestSchema)` to create a new message.
  */
 export const StatRequestSchema: GenMessage<StatRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 12);
+  messageDesc(file_dfs_v1_coordinator, 14);
 
 /**
  * @generated from message dfs.v1.StatResponse
@@ -448,7 +482,7 @@ export type StatResponse = Message<"dfs.v1.StatResponse"> & {
  * Use `create(StatResponseSchema)` to create a new message.
  */
 export const StatResponseSchema: GenMessage<StatResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 13);
+  messageDesc(file_dfs_v1_coordinator, 15);
 
 /**
  * The chunk list comes in pages, so a file with 200,000 chunks never needs
@@ -492,7 +526,7 @@ export type GetFileRequest = Message<"dfs.v1.GetFileRequest"> & {
  * Use `create(GetFileRequestSchema)` to create a new message.
  */
 export const GetFileRequestSchema: GenMessage<GetFileRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 14);
+  messageDesc(file_dfs_v1_coordinator, 16);
 
 /**
  * @generated from message dfs.v1.GetFileResponse
@@ -521,7 +555,7 @@ export type GetFileResponse = Message<"dfs.v1.GetFileResponse"> & {
  * Use `create(GetFileResponseSchema)` to create a new message.
  */
 export const GetFileResponseSchema: GenMessage<GetFileResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 15);
+  messageDesc(file_dfs_v1_coordinator, 17);
 
 /**
  * @generated from message dfs.v1.ListFilesRequest
@@ -559,7 +593,7 @@ export type ListFilesRequest = Message<"dfs.v1.ListFilesRequest"> & {
  * Use `create(ListFilesRequestSchema)` to create a new message.
  */
 export const ListFilesRequestSchema: GenMessage<ListFilesRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 16);
+  messageDesc(file_dfs_v1_coordinator, 18);
 
 /**
  * @generated from message dfs.v1.ListFilesResponse
@@ -586,7 +620,7 @@ export type ListFilesResponse = Message<"dfs.v1.ListFilesResponse"> & {
  * Use `create(ListFilesResponseSchema)` to create a new message.
  */
 export const ListFilesResponseSchema: GenMessage<ListFilesResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 17);
+  messageDesc(file_dfs_v1_coordinator, 19);
 
 /**
  * @generated from message dfs.v1.DeleteRequest
@@ -610,7 +644,7 @@ export type DeleteRequest = Message<"dfs.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 18);
+  messageDesc(file_dfs_v1_coordinator, 20);
 
 /**
  * @generated from message dfs.v1.DeleteResponse
@@ -627,7 +661,7 @@ export type DeleteResponse = Message<"dfs.v1.DeleteResponse"> & {
  * Use `create(DeleteResponseSchema)` to create a new message.
  */
 export const DeleteResponseSchema: GenMessage<DeleteResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 19);
+  messageDesc(file_dfs_v1_coordinator, 21);
 
 /**
  * @generated from message dfs.v1.RenameRequest
@@ -654,7 +688,7 @@ export type RenameRequest = Message<"dfs.v1.RenameRequest"> & {
  * Use `create(RenameRequestSchema)` to create a new message.
  */
 export const RenameRequestSchema: GenMessage<RenameRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 20);
+  messageDesc(file_dfs_v1_coordinator, 22);
 
 /**
  * @generated from message dfs.v1.RenameResponse
@@ -671,7 +705,7 @@ export type RenameResponse = Message<"dfs.v1.RenameResponse"> & {
  * Use `create(RenameResponseSchema)` to create a new message.
  */
 export const RenameResponseSchema: GenMessage<RenameResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 21);
+  messageDesc(file_dfs_v1_coordinator, 23);
 
 /**
  * @generated from message dfs.v1.RegisterNodeRequest
@@ -705,7 +739,7 @@ export type RegisterNodeRequest = Message<"dfs.v1.RegisterNodeRequest"> & {
  * Use `create(RegisterNodeRequestSchema)` to create a new message.
  */
 export const RegisterNodeRequestSchema: GenMessage<RegisterNodeRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 22);
+  messageDesc(file_dfs_v1_coordinator, 24);
 
 /**
  * @generated from message dfs.v1.RegisterNodeResponse
@@ -734,7 +768,7 @@ export type RegisterNodeResponse = Message<"dfs.v1.RegisterNodeResponse"> & {
  * Use `create(RegisterNodeResponseSchema)` to create a new message.
  */
 export const RegisterNodeResponseSchema: GenMessage<RegisterNodeResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 23);
+  messageDesc(file_dfs_v1_coordinator, 25);
 
 /**
  * @generated from message dfs.v1.HeartbeatRequest
@@ -789,7 +823,7 @@ export type HeartbeatRequest = Message<"dfs.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 24);
+  messageDesc(file_dfs_v1_coordinator, 26);
 
 /**
  * @generated from message dfs.v1.CopyOutcome
@@ -825,7 +859,7 @@ export type CopyOutcome = Message<"dfs.v1.CopyOutcome"> & {
  * Use `create(CopyOutcomeSchema)` to create a new message.
  */
 export const CopyOutcomeSchema: GenMessage<CopyOutcome> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 25);
+  messageDesc(file_dfs_v1_coordinator, 27);
 
 /**
  * @generated from message dfs.v1.NodeCommand
@@ -854,7 +888,7 @@ export type NodeCommand = Message<"dfs.v1.NodeCommand"> & {
  * Use `create(NodeCommandSchema)` to create a new message.
  */
 export const NodeCommandSchema: GenMessage<NodeCommand> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 26);
+  messageDesc(file_dfs_v1_coordinator, 28);
 
 /**
  * @generated from message dfs.v1.HeartbeatResponse
@@ -900,7 +934,7 @@ export type HeartbeatResponse = Message<"dfs.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 27);
+  messageDesc(file_dfs_v1_coordinator, 29);
 
 /**
  * @generated from message dfs.v1.ReportChunksRequest
@@ -936,7 +970,7 @@ export type ReportChunksRequest = Message<"dfs.v1.ReportChunksRequest"> & {
  * Use `create(ReportChunksRequestSchema)` to create a new message.
  */
 export const ReportChunksRequestSchema: GenMessage<ReportChunksRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 28);
+  messageDesc(file_dfs_v1_coordinator, 30);
 
 /**
  * @generated from message dfs.v1.ReportChunksResponse
@@ -955,7 +989,7 @@ export type ReportChunksResponse = Message<"dfs.v1.ReportChunksResponse"> & {
  * Use `create(ReportChunksResponseSchema)` to create a new message.
  */
 export const ReportChunksResponseSchema: GenMessage<ReportChunksResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 29);
+  messageDesc(file_dfs_v1_coordinator, 31);
 
 /**
  * @generated from message dfs.v1.ListNodesRequest
@@ -968,7 +1002,7 @@ export type ListNodesRequest = Message<"dfs.v1.ListNodesRequest"> & {
  * Use `create(ListNodesRequestSchema)` to create a new message.
  */
 export const ListNodesRequestSchema: GenMessage<ListNodesRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 30);
+  messageDesc(file_dfs_v1_coordinator, 32);
 
 /**
  * @generated from message dfs.v1.ListNodesResponse
@@ -990,7 +1024,7 @@ export type ListNodesResponse = Message<"dfs.v1.ListNodesResponse"> & {
  * Use `create(ListNodesResponseSchema)` to create a new message.
  */
 export const ListNodesResponseSchema: GenMessage<ListNodesResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 31);
+  messageDesc(file_dfs_v1_coordinator, 33);
 
 /**
  * @generated from message dfs.v1.ClusterStatusRequest
@@ -1003,7 +1037,7 @@ export type ClusterStatusRequest = Message<"dfs.v1.ClusterStatusRequest"> & {
  * Use `create(ClusterStatusRequestSchema)` to create a new message.
  */
 export const ClusterStatusRequestSchema: GenMessage<ClusterStatusRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 32);
+  messageDesc(file_dfs_v1_coordinator, 34);
 
 /**
  * @generated from message dfs.v1.ClusterStatusResponse
@@ -1108,7 +1142,7 @@ export type ClusterStatusResponse = Message<"dfs.v1.ClusterStatusResponse"> & {
  * Use `create(ClusterStatusResponseSchema)` to create a new message.
  */
 export const ClusterStatusResponseSchema: GenMessage<ClusterStatusResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 33);
+  messageDesc(file_dfs_v1_coordinator, 35);
 
 /**
  * @generated from message dfs.v1.DrainNodeRequest
@@ -1125,7 +1159,7 @@ export type DrainNodeRequest = Message<"dfs.v1.DrainNodeRequest"> & {
  * Use `create(DrainNodeRequestSchema)` to create a new message.
  */
 export const DrainNodeRequestSchema: GenMessage<DrainNodeRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 34);
+  messageDesc(file_dfs_v1_coordinator, 36);
 
 /**
  * @generated from message dfs.v1.DrainNodeResponse
@@ -1142,7 +1176,7 @@ export type DrainNodeResponse = Message<"dfs.v1.DrainNodeResponse"> & {
  * Use `create(DrainNodeResponseSchema)` to create a new message.
  */
 export const DrainNodeResponseSchema: GenMessage<DrainNodeResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 35);
+  messageDesc(file_dfs_v1_coordinator, 37);
 
 /**
  * @generated from message dfs.v1.UndrainNodeRequest
@@ -1159,7 +1193,7 @@ export type UndrainNodeRequest = Message<"dfs.v1.UndrainNodeRequest"> & {
  * Use `create(UndrainNodeRequestSchema)` to create a new message.
  */
 export const UndrainNodeRequestSchema: GenMessage<UndrainNodeRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 36);
+  messageDesc(file_dfs_v1_coordinator, 38);
 
 /**
  * @generated from message dfs.v1.UndrainNodeResponse
@@ -1176,7 +1210,7 @@ export type UndrainNodeResponse = Message<"dfs.v1.UndrainNodeResponse"> & {
  * Use `create(UndrainNodeResponseSchema)` to create a new message.
  */
 export const UndrainNodeResponseSchema: GenMessage<UndrainNodeResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 37);
+  messageDesc(file_dfs_v1_coordinator, 39);
 
 /**
  * @generated from message dfs.v1.FsckRequest
@@ -1193,7 +1227,7 @@ export type FsckRequest = Message<"dfs.v1.FsckRequest"> & {
  * Use `create(FsckRequestSchema)` to create a new message.
  */
 export const FsckRequestSchema: GenMessage<FsckRequest> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 38);
+  messageDesc(file_dfs_v1_coordinator, 40);
 
 /**
  * @generated from message dfs.v1.FsckFile
@@ -1220,7 +1254,7 @@ export type FsckFile = Message<"dfs.v1.FsckFile"> & {
  * Use `create(FsckFileSchema)` to create a new message.
  */
 export const FsckFileSchema: GenMessage<FsckFile> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 39);
+  messageDesc(file_dfs_v1_coordinator, 41);
 
 /**
  * @generated from message dfs.v1.FsckResponse
@@ -1259,7 +1293,7 @@ export type FsckResponse = Message<"dfs.v1.FsckResponse"> & {
  * Use `create(FsckResponseSchema)` to create a new message.
  */
 export const FsckResponseSchema: GenMessage<FsckResponse> = /*@__PURE__*/
-  messageDesc(file_dfs_v1_coordinator, 40);
+  messageDesc(file_dfs_v1_coordinator, 42);
 
 /**
  * @generated from enum dfs.v1.ChunkHealth
@@ -1339,6 +1373,18 @@ export const CoordinatorService: GenService<{
     methodKind: "unary";
     input: typeof AbortUploadRequestSchema;
     output: typeof AbortUploadResponseSchema;
+  },
+  /**
+   * Keeps an open upload from expiring while its chunks are written: moves
+   * its expiry the upload TTL past now. Clients call it well before
+   * expires_at; NotFound once the upload has ended.
+   *
+   * @generated from rpc dfs.v1.CoordinatorService.RenewUpload
+   */
+  renewUpload: {
+    methodKind: "unary";
+    input: typeof RenewUploadRequestSchema;
+    output: typeof RenewUploadResponseSchema;
   },
   /**
    * @generated from rpc dfs.v1.CoordinatorService.Stat
