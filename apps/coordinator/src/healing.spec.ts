@@ -199,6 +199,23 @@ describe('Calling off a drain', () => {
     expect(membership.nodes().map((n) => n.state)).toEqual(['healthy', 'healthy', 'healthy', 'healthy']);
     await expect(healing.undrain('nobody')).rejects.toMatchObject({ code: Code.NotFound });
   });
+
+  it('is not undone by a healer tick under way when it lands', async () => {
+    const healing = await scanned();
+    await healing.drain('n1');
+    await healing.drain('n2');
+    await new Promise((resolve) => setImmediate(resolve)); // their (empty) drain checks finish
+    // The tick lists the nodes, then awaits while it calls n1 drained: the operator's undrain of n2 lands then.
+    const setAdminState = membership.setAdminState.bind(membership);
+    jest.spyOn(membership, 'setAdminState').mockImplementation(async (nodeId, to) => {
+      if (nodeId === 'n1' && to === 'drained') await healing.undrain('n2');
+      return setAdminState(nodeId, to);
+    });
+    await healing.tick();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(membership.node('n1')?.state).toBe('drained');
+    expect(membership.node('n2')?.state).toBe('healthy');
+  });
 });
 
 describe('Healing after the first scan', () => {

@@ -219,20 +219,22 @@ export class Healing {
     // Chunks whose lookup failed (they keep the nodes holding them from being called drained).
     void this.healer.recheck().catch((err: unknown) => this.logger.warn({ err: DfsError.from(err).rawMessage }, 'checking chunks again failed'));
     const complete = this.viewComplete();
-    for (const node of this.membership.nodes()) {
-      if (node.state !== 'draining') continue;
-      if (!this.drainChecked.has(node.nodeId)) {
-        void this.drain(node.nodeId).catch((err: unknown) => this.logger.warn({ err: DfsError.from(err).rawMessage }, 'drain check failed'));
+    for (const { nodeId } of this.membership.nodes()) {
+      // Read again at every step: the loop awaits, and a drain may be called off meanwhile (undrain).
+      if (this.membership.node(nodeId)?.state !== 'draining') continue;
+      if (!this.drainChecked.has(nodeId)) {
+        void this.drain(nodeId).catch((err: unknown) => this.logger.warn({ err: DfsError.from(err).rawMessage }, 'drain check failed'));
         continue;
       }
       // Still checking its chunks (in the background): what is queued says nothing yet.
-      if (!this.drainChecked.get(node.nodeId)?.done) continue;
+      if (!this.drainChecked.get(nodeId)?.done) continue;
       // After a restart the reports are not checked chunk by chunk (see reported): until the
       // first full scan is done, an empty queue says nothing about what the node still holds.
-      if (complete && this.lastScan > 0 && !(await this.healer.isNeededSource(node.nodeId)) && this.viewComplete()) {
-        await this.membership.setAdminState(node.nodeId, 'drained');
-        this.drainChecked.delete(node.nodeId);
-        this.logger.info({ nodeId: node.nodeId }, 'node drained: every chunk it holds has its copies elsewhere');
+      const done = complete && this.lastScan > 0 && !(await this.healer.isNeededSource(nodeId)) && this.viewComplete();
+      if (done && this.membership.node(nodeId)?.state === 'draining') {
+        await this.membership.setAdminState(nodeId, 'drained');
+        this.drainChecked.delete(nodeId);
+        this.logger.info({ nodeId: nodeId }, 'node drained: every chunk it holds has its copies elsewhere');
       }
     }
     if (complete && !this.scanning && Date.now() - this.lastScan >= this.options.scanIntervalMs) {

@@ -77,7 +77,14 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
         abandonedChunkIds: [],
       };
       await store.createUpload(upload);
-      return { uploadId: upload.uploadId, expiresAt: timestampFromMs(upload.expiresAt.getTime()), chunkSize: BigInt(chunkSize), replication, placements: placed.map(toProto) };
+      return {
+        uploadId: upload.uploadId,
+        expiresAt: timestampFromMs(upload.expiresAt.getTime()),
+        ttlMs: BigInt(options.uploadTtlMs),
+        chunkSize: BigInt(chunkSize),
+        replication,
+        placements: placed.map(toProto),
+      };
     },
 
     async allocateChunks(req) {
@@ -143,7 +150,7 @@ export function namespaceHandlers(store: MetadataStore, placer: Placer, options:
       // longer than the TTL to write (a slow link) expired and lost its chunks.
       await openUpload(req.uploadId);
       const updated = await store.placeChunks(req.uploadId, [], expiry());
-      return { expiresAt: timestampFromMs(updated.expiresAt.getTime()) };
+      return { expiresAt: timestampFromMs(updated.expiresAt.getTime()), ttlMs: BigInt(options.uploadTtlMs) };
     },
 
     async abortUpload(req) {

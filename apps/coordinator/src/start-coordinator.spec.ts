@@ -66,8 +66,9 @@ describe('coordinator request size', () => {
 
 describe('coordinator stalls', () => {
   it('does not declare nodes dead for silence while its own event loop was blocked', async () => {
-    // Timings of a test cluster: beats every 200 ms, suspect after 600 ms, dead after 1.5 s.
-    const config = coordinatorConfigSchema.parse({ port: 0, metadata: { backend: 'memory' }, membership: { heartbeatIntervalMs: 200, suspectAfterMs: 600, deadAfterMs: 1_500 } });
+    // Beats every 300 ms, suspect after 1 s, dead after 3 s; the block lasts twice that, so the node
+    // is dead without the fix, and has ~2.7 s to be heard after the block with it (a loaded CI box).
+    const config = coordinatorConfigSchema.parse({ port: 0, metadata: { backend: 'memory' }, membership: { heartbeatIntervalMs: 300, suspectAfterMs: 1_000, deadAfterMs: 3_000 } });
     const stalled = await startCoordinator(config, pino({ level: 'silent' }));
     try {
       const c = pool.client(CoordinatorService, stalled.address);
@@ -75,7 +76,7 @@ describe('coordinator stalls', () => {
       await c.registerNode({ nodeId: 'n1', address: '127.0.0.1:1', zone: '', stats });
       await c.heartbeat({ nodeId: 'n1', stats });
       // A synchronous job holds the thread past deadAfterMs (a huge transaction, a long GC).
-      const until = performance.now() + 2_500;
+      const until = performance.now() + 6_000;
       while (performance.now() < until) {
         // blocked: the node's beats wait in the socket
       }

@@ -29,6 +29,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
     m.backend === 'etcd' ? { backend: 'etcd', endpoints: m.etcdEndpoints, prefix: m.etcdPrefix } : m.backend === 'embedded' ? { backend: 'embedded', dataDir: config.dataDir } : { backend: 'memory' },
   );
   // A blocked event loop (a huge transaction, a GC pause) hears no heartbeats: not the nodes' fault.
+  // Its timer is unref'd: a start that fails below leaves nothing that holds the process.
   const stalls = new StallMeter();
   const membership = createMembership({
     store,

@@ -57,9 +57,12 @@ export const datanodeConfigSchema = z
         /**
          * A read whose client takes no reply for this long (it stopped
          * reading without canceling) is ended and its stream reset, freeing
-         * its file, buffers and slot; 0 never ends one.
+         * its file, buffers and slot; 0 never ends one. Long enough for a
+         * consumer that pauses (a read stream piped to a slow peer): such a
+         * reader reads on from another copy, but one that pauses this long
+         * on every copy of a chunk fails. HDFS's socket write timeout is 8 min.
          */
-        idleTimeoutMs: zDuration.default(60_000),
+        idleTimeoutMs: zDuration.default(5 * 60_000),
         /**
          * Reads a node runs at once; more wait, holding nothing but their
          * request. Each running read holds an fd and up to about two frames

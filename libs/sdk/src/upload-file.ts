@@ -51,7 +51,7 @@ export async function uploadFile(ctx: ClientContext, path: string, input: Upload
       signal,
     );
     uploadId = created.uploadId;
-    renewer = new UploadRenewer(ctx, uploadId, created.expiresAt);
+    renewer = new UploadRenewer(ctx, uploadId, created.ttlMs);
     const placedChunkSize = Number(created.chunkSize);
     const chunkCount = source.size === undefined ? undefined : Math.ceil(source.size / placedChunkSize);
     const progress = new UploadProgressTracker(source.size, options.onProgress);
