@@ -34,11 +34,12 @@ export async function planDownloads(remote: string, local: string | undefined, o
     return [{ remote: info.path, local: '-', size: info.size }];
   }
   const base = local ?? '.';
-  const intoDirectory = local === undefined || local.endsWith('/') || local.endsWith(sep) || localKind(local) === 'directory';
-  // `get f notes.txt/` with notes.txt a file: refused here, not by mkdir's EEXIST once the download starts.
-  // (stat("notes.txt/") fails ENOTDIR, so the trailing separator goes first.)
+  // stat("notes.txt/") fails ENOTDIR, so the trailing separator goes first; without one, bare is local itself.
   const bare = base.length > 1 ? base.replace(/[/\\]+$/, '') || base : base;
-  if (intoDirectory && localKind(bare) === 'other') throw new CliError(`${bare} is a file, not a directory: cannot download into it`, ExitCode.WrongKind);
+  const kind = localKind(bare);
+  const intoDirectory = local === undefined || local.endsWith('/') || local.endsWith(sep) || kind === 'directory';
+  // `get f notes.txt/` with notes.txt a file: refused here, not by mkdir's EEXIST once the download starts.
+  if (intoDirectory && kind === 'other') throw new CliError(`${bare} is a file, not a directory: cannot download into it`, ExitCode.WrongKind);
   const target = intoDirectory ? join(base, remoteBaseName(info.path)) : base;
   // `get -r /d restored` with restored a file: its files would need restored/ to be a directory.
   if (info.isDirectory && options.recursive && localKind(target) === 'other') {

@@ -154,12 +154,18 @@ describe('ChunkHealer', () => {
     expect(replicas.holdersOf(chunks[0]!.chunkId).sort()).toEqual(['n1', 'n2', 'n3']);
   });
 
-  it('ends a trim the node never confirms (its delete failed) after 10 min, so the copy it still reports is trimmed again', async () => {
+  /** A chunk with a surplus copy on n4 (the fullest node), and the healer that trims it. */
+  async function surplusOnN4(path: string): Promise<{ h: ChunkHealer; id: string }> {
     await cluster({ n1: '', n2: '', n3: '', n4: '' });
-    const { chunks } = await commit('/e', [['n1', 'n2', 'n3', 'n4']]);
+    const { chunks } = await commit(path, [['n1', 'n2', 'n3', 'n4']]);
     const id = chunks[0]!.chunkId;
     const h = healer();
     await h.check([id]);
+    return { h, id };
+  }
+
+  it('ends a trim the node never confirms (its delete failed) after 10 min, so the copy it still reports is trimmed again', async () => {
+    const { h, id } = await surplusOnN4('/e');
     expect(copiesAndDeletes(h)).toEqual([['n4', 'delete', id]]);
     // n4 fetched the delete, which failed there (EIO): no confirmation comes. Its reports still list the copy.
     replicas.add('n4', id);
@@ -174,11 +180,7 @@ describe('ChunkHealer', () => {
   });
 
   it('drops the unsent delete of an expired trim, so it cannot run after the chunk is trimmed elsewhere', async () => {
-    await cluster({ n1: '', n2: '', n3: '', n4: '' });
-    const { chunks } = await commit('/u', [['n1', 'n2', 'n3', 'n4']]);
-    const id = chunks[0]!.chunkId;
-    const h = healer();
-    await h.check([id]);
+    const { h, id } = await surplusOnN4('/u');
     // n4 never fetches its commands for 11 min (yet is not declared dead: its heartbeats fail before the answer).
     now += 11 * 60_000;
     await h.schedule();

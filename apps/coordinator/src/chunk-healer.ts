@@ -162,7 +162,7 @@ export class ChunkHealer {
     else this.wants.set(chunkId, { chunkId, replication: file.replication, chunkSize: file.chunkSize, live, queuedAt: this.now(), failedTargets: new Set(), notBefore: 0 });
   }
 
-  /** The chunks of a node that died or is draining need copies elsewhere. */
+  /** Evaluates every chunk on a node: one that died or is draining leaves them short, one that counts again may leave them surplus. */
   nodeLost(nodeId: string): Promise<void> {
     return this.check(this.replicas.chunksOn(nodeId));
   }

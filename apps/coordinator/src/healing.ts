@@ -112,7 +112,7 @@ export class Healing {
       // A node that registered again (restarted, or back from the dead) counts
       // again for every chunk it holds, which its copies may now make surplus.
       // In the background: a big node's check must not hold up its report.
-      void this.healer.check(this.replicas.chunksOn(nodeId)).catch((err: unknown) => this.logger.warn({ nodeId, err: DfsError.from(err).rawMessage }, 'checking a returning node\'s chunks failed'));
+      this.recheckNode(nodeId, 'a returning');
     }
   }
 
@@ -190,7 +190,16 @@ export class Healing {
     if (!t) return;
     this.drainChecked.delete(nodeId);
     this.logger.info({ nodeId }, 'drain called off: the node takes new chunks again');
-    void this.healer.check(this.replicas.chunksOn(nodeId)).catch((err: unknown) => this.logger.warn({ nodeId, err: DfsError.from(err).rawMessage }, "checking an undrained node's chunks failed"));
+    this.recheckNode(nodeId, 'an undrained');
+  }
+
+  /**
+   * Evaluates every chunk a node holds, in the background (a big node's
+   * check must not hold up its caller): a node whose copies count again may
+   * make chunks surplus.
+   */
+  private recheckNode(nodeId: string, which: string): void {
+    void this.healer.nodeLost(nodeId).catch((err: unknown) => this.logger.warn({ nodeId, err: DfsError.from(err).rawMessage }, `checking ${which} node's chunks failed`));
   }
 
   /**

@@ -6,6 +6,7 @@ export { workspaceRoot } from './workspace-root.js';
 export { startEtcd, freePorts, type EtcdServer, type StartEtcdOptions } from './start-etcd.js';
 export { startCoordinatorProcess, type CoordinatorProcess, type CoordinatorReady, type StartCoordinatorOptions } from './start-coordinator-process.js';
 export { eventually } from './eventually.js';
+export { inTurn } from './in-turn.js';
 export { chunkIdsIn, filesUnder } from './files-under.js';
 export { corruptChunkFile } from './corrupt-chunk-file.js';
 export { pacedSource } from './paced-source.js';

@@ -162,7 +162,11 @@ export class ManagedProcess<Ready> {
 
   /** Graceful stop (SIGTERM), SIGKILL after timeoutMs. */
   async stop(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
-    if (!this.running) return this.kill('SIGTERM');
+    if (!this.running) {
+      // Exited on its own (or never started): wait for its output to reach the log.
+      await this.exited;
+      return undefined;
+    }
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
     try {
       return await this.kill('SIGTERM');

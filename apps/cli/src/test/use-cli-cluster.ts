@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, stopAllProcesses, type StartClusterOptions, type TestCluster } from '@dfs/test-cluster';
+import { inTurn, startCluster, stopAllProcesses, type StartClusterOptions, type TestCluster } from '@dfs/test-cluster';
 import { killAllDfs, runDfs, type DfsRun, type RunDfsOptions } from './run-dfs.js';
 
 /** A real cluster for one spec file, and `dfs` pointed at it. */
@@ -29,13 +29,8 @@ export function useCliCluster(name: string, options: Omit<StartClusterOptions, '
     work = await mkdtemp(join(tmpdir(), `dfs-cli-${name}-`));
     cluster = await startCluster({ ...options, name: `cli-${name}` });
   });
-  afterAll(async () => {
-    // Every step runs even when one before it fails, so a failed stop leaves no process or directory behind.
-    const steps = [killAllDfs, () => cluster?.stop(), stopAllProcesses, () => (work ? rm(work, { recursive: true, force: true }) : undefined)];
-    const failures: unknown[] = [];
-    for (const step of steps) await Promise.resolve(step()).catch((err: unknown) => failures.push(err));
-    if (failures.length > 0) throw failures[0];
-  });
+  // Every step runs even when one before it fails, so a failed stop leaves no process or directory behind.
+  afterAll(() => inTurn([killAllDfs, () => cluster?.stop(), stopAllProcesses, () => (work ? rm(work, { recursive: true, force: true }) : undefined)]));
   return {
     dfs: (args, options = {}) => runDfs(args, { cwd: work, ...options, env: { DFS_COORDINATOR: cluster!.coordinator.address, HOME: work, ...options.env } }),
     get address() {

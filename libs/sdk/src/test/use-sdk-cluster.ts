@@ -1,4 +1,4 @@
-import { startCluster, stopAllProcesses, type StartClusterOptions, type TestCluster } from '@dfs/test-cluster';
+import { inTurn, startCluster, stopAllProcesses, type StartClusterOptions, type TestCluster } from '@dfs/test-cluster';
 import { createClientContext, type ClientContext } from '../client-context.js';
 import { createDfsClient, type DfsClient, type DfsClientOptions } from '../index.js';
 import { scratchDir } from './sources.js';
@@ -73,17 +73,4 @@ export function useSdkCluster(name: string, options: SdkClusterOptions = {}): Sd
       return need(scratch, 'scratch directory (scratch: true)').dir;
     },
   };
-}
-
-/** Runs every step in order, the rest too when one fails; then throws the first failure. */
-async function inTurn(steps: Array<() => Promise<unknown> | undefined>): Promise<void> {
-  const failures: unknown[] = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (err) {
-      failures.push(err);
-    }
-  }
-  if (failures.length > 0) throw failures[0];
 }
